@@ -1,0 +1,132 @@
+//! Argon2id for passwords and refresh tokens, with a cap on how many run at once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use actix_web::web;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::config::HashCost;
+use crate::domain::Password;
+use crate::error::AppError;
+
+/// Hashes and verifies on the blocking pool. Password work waits for one of a fixed number of
+/// permits, so a flood of sign-ins queues instead of exhausting memory or starving the workers.
+pub struct Hasher {
+    password: Params,
+    token: Params,
+    permits: Arc<Semaphore>,
+    token_permits: Arc<Semaphore>,
+    /// A hash of a random password, verified when the account does not exist so that an unknown
+    /// email costs the same as a wrong password.
+    dummy_hash: String,
+    password_verifications: AtomicU64,
+}
+
+fn params(cost: HashCost) -> Result<Params, AppError> {
+    Params::new(cost.m_kib, cost.t, cost.p, None).map_err(AppError::unexpected)
+}
+
+fn argon2id(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+impl Hasher {
+    pub fn new(password: HashCost, token: HashCost, concurrency: usize) -> Result<Self, AppError> {
+        let password = params(password)?;
+        let dummy_hash = argon2id(&password)
+            .hash_password(super::random_token(16).as_bytes())
+            .map_err(AppError::unexpected)?
+            .to_string();
+        Ok(Self {
+            password,
+            token: params(token)?,
+            permits: Arc::new(Semaphore::new(concurrency)),
+            // Token hashes are small (256 KiB by default), so more may run at once.
+            token_permits: Arc::new(Semaphore::new(concurrency * 4)),
+            dummy_hash,
+            password_verifications: AtomicU64::new(0),
+        })
+    }
+
+    /// Hashes a new password into a PHC string with a fresh random salt.
+    pub async fn hash_password(&self, password: &Password) -> Result<String, AppError> {
+        let params = self.password.clone();
+        let password = password.clone();
+        Self::capped(&self.permits, move || hash_with(&params, &password)).await
+    }
+
+    /// The same, for command-line tools that run outside the server.
+    pub fn hash_password_blocking(&self, password: &Password) -> Result<String, AppError> {
+        hash_with(&self.password, password)
+    }
+
+    /// Verifies a password against a stored hash, or against the dummy hash when there is no
+    /// account, so both paths do the same work. Returns whether it matched.
+    pub async fn verify_password(
+        &self,
+        password: &Password,
+        stored: Option<String>,
+    ) -> Result<bool, AppError> {
+        let exists = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
+        let password = password.clone();
+        self.password_verifications.fetch_add(1, Ordering::Relaxed);
+        let matched =
+            Self::capped(&self.permits, move || Ok(verify(password.expose(), &hash))).await?;
+        Ok(exists && matched)
+    }
+
+    /// How many password verifications ran, for tests and metrics.
+    pub fn password_verifications(&self) -> u64 {
+        self.password_verifications.load(Ordering::Relaxed)
+    }
+
+    /// Hashes a refresh token with the token profile (see `Config::token_cost`). Synchronous: call
+    /// it on the blocking pool.
+    pub fn hash_token(&self, token: &str) -> Result<String, AppError> {
+        argon2id(&self.token)
+            .hash_password(token.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(AppError::unexpected)
+    }
+
+    /// Whether `token` matches a stored token hash. Synchronous: call it on the blocking pool.
+    pub fn verify_token(&self, token: &str, stored: &str) -> bool {
+        verify(token, stored)
+    }
+
+    /// Runs refresh-token hashing work on the blocking pool under the token cap.
+    pub async fn run_token_work<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        Self::capped(&self.token_permits, work).await
+    }
+
+    async fn capped<T, F>(permits: &Semaphore, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = permits.acquire().await.map_err(AppError::unexpected)?;
+        web::block(work).await.map_err(AppError::unexpected)?
+    }
+}
+
+fn hash_with(params: &Params, password: &Password) -> Result<String, AppError> {
+    argon2id(params)
+        .hash_password(password.expose().as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(AppError::unexpected)
+}
+
+/// Verifies with the parameters stored in the PHC string; a malformed hash never matches.
+fn verify(secret: &str, stored: &str) -> bool {
+    Argon2::default()
+        .verify_password(secret.as_bytes(), stored)
+        .is_ok()
+}

@@ -1,0 +1,613 @@
+//! Device sessions: sign-up, sign-in, rotation with grace and reuse detection, and revocation.
+
+use actix_web::web;
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::Connection;
+use serde::Serialize;
+
+use super::tokens::{seconds_until, RefreshToken};
+use crate::db;
+use crate::domain::{Email, Password};
+use crate::error::AppError;
+use crate::models::audit::{AuditEvent, AuditKind, RequestMeta};
+use crate::models::session::{NewSession, RevokeReason, Rotation, SessionRow};
+use crate::models::user::{NewUser, UserRow, ROLE_USER};
+use crate::startup::AppState;
+
+/// The public view of an account, as answered to its owner.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+}
+
+impl From<&UserRow> for UserSummary {
+    fn from(user: &UserRow) -> Self {
+        Self {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            role: user.role.clone(),
+        }
+    }
+}
+
+/// A refresh token for the client to keep, and how long it (and its cookie) lives.
+#[derive(Debug, Clone)]
+pub struct IssuedRefresh {
+    pub token: RefreshToken,
+    pub max_age_seconds: i64,
+}
+
+/// What a successful sign-in, sign-up or refresh hands to the client.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub user: UserSummary,
+    pub session_id: String,
+    pub access_token: String,
+    pub expires_in: i64,
+    /// `None` for a grace-window refresh: the client already holds the successor token.
+    pub refresh: Option<IssuedRefresh>,
+}
+
+/// A session row computed before touching the database, so no pooled connection is held while
+/// hashing.
+struct PreparedSession {
+    id: String,
+    refresh: RefreshToken,
+    token_hash: String,
+    now: NaiveDateTime,
+    idle_expires_at: NaiveDateTime,
+    absolute_expires_at: NaiveDateTime,
+}
+
+impl PreparedSession {
+    fn insert(
+        &self,
+        conn: &mut db::AnyConnection,
+        user_id: &str,
+        meta: &RequestMeta,
+    ) -> diesel::QueryResult<()> {
+        SessionRow::insert(
+            conn,
+            &NewSession {
+                id: &self.id,
+                user_id,
+                token_hash: &self.token_hash,
+                created_at: self.now,
+                last_used_at: self.now,
+                idle_expires_at: self.idle_expires_at,
+                absolute_expires_at: self.absolute_expires_at,
+                user_agent: meta.user_agent.as_deref(),
+                ip: meta.ip.as_deref(),
+            },
+        )
+    }
+}
+
+async fn prepare_session(
+    state: &web::Data<AppState>,
+    user_id: &str,
+) -> Result<PreparedSession, AppError> {
+    let now = state.clock.now();
+    let settings = state.tokens.settings();
+    let absolute_expires_at = now + settings.session_max_age;
+    let idle_expires_at = (now + settings.refresh_idle_ttl).min(absolute_expires_at);
+    let id = uuid::Uuid::new_v4().to_string();
+    let refresh = state
+        .tokens
+        .issue_refresh(user_id, &id, now, idle_expires_at)?;
+    let hashing = state.clone();
+    let token = refresh.clone();
+    let token_hash = state
+        .hasher
+        .run_token_work(move || hashing.hasher.hash_token(token.expose()))
+        .await?;
+    Ok(PreparedSession {
+        id,
+        refresh,
+        token_hash,
+        now,
+        idle_expires_at,
+        absolute_expires_at,
+    })
+}
+
+fn issue(
+    state: &AppState,
+    user: UserSummary,
+    session_id: String,
+    refresh: Option<IssuedRefresh>,
+) -> Result<IssuedTokens, AppError> {
+    let (access_token, expires_in) =
+        state
+            .tokens
+            .issue_access(&user.id, &session_id, &user.role, state.clock.now())?;
+    Ok(IssuedTokens {
+        user,
+        session_id,
+        access_token,
+        expires_in,
+        refresh,
+    })
+}
+
+fn issued_refresh(prepared: &PreparedSession) -> IssuedRefresh {
+    IssuedRefresh {
+        token: prepared.refresh.clone(),
+        max_age_seconds: seconds_until(prepared.idle_expires_at, prepared.now),
+    }
+}
+
+/// Creates an account and its first device session in one transaction.
+pub async fn sign_up(
+    state: &web::Data<AppState>,
+    email: Email,
+    password: Password,
+    meta: RequestMeta,
+) -> Result<IssuedTokens, AppError> {
+    let password_hash = state.hasher.hash_password(&password).await?;
+    let user_id = uuid::Uuid::new_v4().to_string();
+    let prepared = prepare_session(state, &user_id).await?;
+    let now = prepared.now;
+    let user = UserSummary {
+        id: user_id,
+        email: email.as_str().to_owned(),
+        role: ROLE_USER.to_owned(),
+    };
+    let (row_user, session_id) = (user.clone(), prepared.id.clone());
+    let refresh = issued_refresh(&prepared);
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, AppError, _>(|conn| {
+            UserRow::insert(
+                conn,
+                &NewUser {
+                    id: &row_user.id,
+                    email: &row_user.email,
+                    password_hash: &password_hash,
+                    role: ROLE_USER,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            prepared.insert(conn, &row_user.id, &meta)?;
+            AuditEvent {
+                kind: AuditKind::SignUp,
+                user_id: Some(&row_user.id),
+                session_id: Some(&prepared.id),
+                detail: None,
+            }
+            .record(conn, &meta, now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    issue(state, user, session_id, Some(refresh))
+}
+
+/// Checks credentials and opens a new device session. Unknown email and wrong password fail the
+/// same way, after the same amount of hashing.
+pub async fn sign_in(
+    state: &web::Data<AppState>,
+    email: Email,
+    password: Password,
+    meta: RequestMeta,
+) -> Result<IssuedTokens, AppError> {
+    let lookup = email.clone();
+    let user = db::run(&state.pool, move |conn| {
+        Ok(UserRow::find_by_email(conn, lookup.as_str())?)
+    })
+    .await?;
+    let matched = state
+        .hasher
+        .verify_password(&password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
+    let user = match user {
+        Some(user) if matched => user,
+        other => {
+            let now = state.clock.now();
+            let user_id = other.map(|u| u.id);
+            let detail = format!("email={}", email.as_str());
+            db::run(&state.pool, move |conn| {
+                AuditEvent {
+                    kind: AuditKind::SignInFailure,
+                    user_id: user_id.as_deref(),
+                    session_id: None,
+                    detail: Some(&detail),
+                }
+                .record(conn, &meta, now)?;
+                Ok(())
+            })
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
+    };
+    let prepared = prepare_session(state, &user.id).await?;
+    let refresh = issued_refresh(&prepared);
+    let session_id = prepared.id.clone();
+    let user_id = user.id.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, AppError, _>(|conn| {
+            prepared.insert(conn, &user_id, &meta)?;
+            AuditEvent {
+                kind: AuditKind::SignInSuccess,
+                user_id: Some(&user_id),
+                session_id: Some(&prepared.id),
+                detail: None,
+            }
+            .record(conn, &meta, prepared.now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    issue(state, UserSummary::from(&user), session_id, Some(refresh))
+}
+
+/// Makes this instance refuse the sessions' access tokens at once.
+fn forget_access_tokens(state: &AppState, session_ids: Vec<String>) {
+    let until = state.clock.now() + state.tokens.settings().access_ttl + TimeDelta::minutes(1);
+    state.revoked.insert(session_ids, until);
+}
+
+const ENDED: &str = "This session has ended. Sign in again.";
+
+/// Which stored hash a presented refresh token matched.
+enum Presented {
+    /// The current token: rotated to `next`, whose hash is `next_hash`.
+    Current {
+        next: RefreshToken,
+        next_hash: String,
+    },
+    /// The token just before the current one.
+    Previous,
+    /// An older token, or none of this session's.
+    Stale,
+}
+
+/// Exchanges a refresh token for a new access token, rotating the refresh token. The previous
+/// token, within the grace window, gets an access token only; any older token revokes the session.
+pub async fn refresh(
+    state: &web::Data<AppState>,
+    token: &str,
+    meta: RequestMeta,
+) -> Result<IssuedTokens, AppError> {
+    let now = state.clock.now();
+    let claims = state
+        .tokens
+        .verify_refresh(token, now)
+        .map_err(|_| AppError::InvalidRefreshToken("The refresh token is invalid or expired."))?;
+    let sid = claims.sid.clone();
+    let found = db::run(&state.pool, move |conn| {
+        let Some(session) = SessionRow::find(conn, &sid)? else {
+            return Ok(None);
+        };
+        Ok(UserRow::find(conn, &session.user_id)?.map(|user| (session, user)))
+    })
+    .await?;
+    let Some((session, user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
+        return Err(AppError::InvalidRefreshToken(ENDED));
+    };
+    if session.revoked_at.is_some() {
+        return Err(AppError::InvalidRefreshToken(ENDED));
+    }
+    if !session.is_live(now) {
+        revoke(
+            state,
+            &session,
+            RevokeReason::Expired,
+            AuditKind::SessionExpired,
+            None,
+            meta,
+        )
+        .await?;
+        return Err(AppError::InvalidRefreshToken(ENDED));
+    }
+
+    let settings = state.tokens.settings();
+    let idle_expires_at = (now + settings.refresh_idle_ttl).min(session.absolute_expires_at);
+    let next = state
+        .tokens
+        .issue_refresh(&user.id, &session.id, now, idle_expires_at)?;
+    let hashing = state.clone();
+    let (presented_token, current, previous) = (
+        token.to_owned(),
+        session.token_hash.clone(),
+        session.previous_token_hash.clone(),
+    );
+    let presented = state
+        .hasher
+        .run_token_work(move || {
+            let hasher = &hashing.hasher;
+            if hasher.verify_token(&presented_token, &current) {
+                let next_hash = hasher.hash_token(next.expose())?;
+                Ok(Presented::Current { next, next_hash })
+            } else if previous.is_some_and(|p| hasher.verify_token(&presented_token, &p)) {
+                Ok(Presented::Previous)
+            } else {
+                Ok(Presented::Stale)
+            }
+        })
+        .await?;
+
+    let within_grace = |rotated_at: Option<NaiveDateTime>| {
+        rotated_at.is_some_and(|at| now - at <= settings.refresh_grace)
+    };
+    match presented {
+        Presented::Current { next, next_hash } => {
+            let (sid, expected) = (session.id.clone(), session.token_hash.clone());
+            let won = db::run(&state.pool, move |conn| {
+                Ok(SessionRow::rotate(
+                    conn,
+                    &sid,
+                    &expected,
+                    Rotation {
+                        new_hash: &next_hash,
+                        now,
+                        idle_expires_at,
+                    },
+                )?)
+            })
+            .await?;
+            if won {
+                let refresh = IssuedRefresh {
+                    token: next,
+                    max_age_seconds: seconds_until(idle_expires_at, now),
+                };
+                return issue(state, UserSummary::from(&user), session.id, Some(refresh));
+            }
+            // Another request rotated this token a moment ago: it is now the previous token.
+            let sid = session.id.clone();
+            let latest =
+                db::run(&state.pool, move |conn| Ok(SessionRow::find(conn, &sid)?)).await?;
+            match latest {
+                Some(latest)
+                    if latest.is_live(now)
+                        && latest.previous_token_hash.as_deref() == Some(&session.token_hash)
+                        && within_grace(latest.rotated_at) =>
+                {
+                    grace(state, &user, &latest, meta).await
+                }
+                Some(latest) if latest.revoked_at.is_none() => reuse(state, &latest, meta).await,
+                _ => Err(AppError::InvalidRefreshToken(ENDED)),
+            }
+        }
+        Presented::Previous if within_grace(session.rotated_at) => {
+            grace(state, &user, &session, meta).await
+        }
+        Presented::Previous | Presented::Stale => reuse(state, &session, meta).await,
+    }
+}
+
+async fn grace(
+    state: &web::Data<AppState>,
+    user: &UserRow,
+    session: &SessionRow,
+    meta: RequestMeta,
+) -> Result<IssuedTokens, AppError> {
+    let now = state.clock.now();
+    let (sid, user_id) = (session.id.clone(), user.id.clone());
+    db::run(&state.pool, move |conn| {
+        SessionRow::touch(conn, &sid, now)?;
+        AuditEvent {
+            kind: AuditKind::RefreshGrace,
+            user_id: Some(&user_id),
+            session_id: Some(&sid),
+            detail: None,
+        }
+        .record(conn, &meta, now)?;
+        Ok(())
+    })
+    .await?;
+    issue(state, UserSummary::from(user), session.id.clone(), None)
+}
+
+async fn reuse(
+    state: &web::Data<AppState>,
+    session: &SessionRow,
+    meta: RequestMeta,
+) -> Result<IssuedTokens, AppError> {
+    tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse: session revoked");
+    revoke(
+        state,
+        session,
+        RevokeReason::Reuse,
+        AuditKind::RefreshReuse,
+        None,
+        meta,
+    )
+    .await?;
+    Err(AppError::InvalidRefreshToken(
+        "This refresh token was already used; the session has been ended for safety.",
+    ))
+}
+
+/// Revokes one session and records why; `actor` is the admin when one did it.
+async fn revoke(
+    state: &web::Data<AppState>,
+    session: &SessionRow,
+    reason: RevokeReason,
+    kind: AuditKind,
+    actor: Option<String>,
+    meta: RequestMeta,
+) -> Result<bool, AppError> {
+    let now = state.clock.now();
+    let (sid, owner) = (session.id.clone(), session.user_id.clone());
+    forget_access_tokens(state, vec![session.id.clone()]);
+    db::run(&state.pool, move |conn| {
+        let revoked = SessionRow::revoke(conn, &sid, None, reason, now)?;
+        if revoked {
+            let detail = actor.as_ref().map(|_| format!("user={owner}"));
+            AuditEvent {
+                kind,
+                user_id: Some(actor.as_deref().unwrap_or(&owner)),
+                session_id: Some(&sid),
+                detail: detail.as_deref(),
+            }
+            .record(conn, &meta, now)?;
+        }
+        Ok(revoked)
+    })
+    .await
+}
+
+/// The live session a refresh token belongs to, if the token is its current or previous one.
+/// Used by logout, where a token that no longer opens its session must not end anything.
+async fn session_of_refresh_token(
+    state: &web::Data<AppState>,
+    token: &str,
+) -> Result<Option<SessionRow>, AppError> {
+    let now = state.clock.now();
+    let Ok(claims) = state.tokens.verify_refresh(token, now) else {
+        return Ok(None);
+    };
+    let sid = claims.sid.clone();
+    let session = db::run(&state.pool, move |conn| Ok(SessionRow::find(conn, &sid)?)).await?;
+    let Some(session) = session.filter(|s| s.user_id == claims.sub && s.revoked_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let hashing = state.clone();
+    let (presented, current, previous) = (
+        token.to_owned(),
+        session.token_hash.clone(),
+        session.previous_token_hash.clone(),
+    );
+    let belongs = state
+        .hasher
+        .run_token_work(move || {
+            let hasher = &hashing.hasher;
+            Ok(hasher.verify_token(&presented, &current)
+                || previous.is_some_and(|p| hasher.verify_token(&presented, &p)))
+        })
+        .await?;
+    Ok(belongs.then_some(session))
+}
+
+/// Ends the device session the refresh token belongs to (browser logout).
+pub async fn log_out_with_refresh_token(
+    state: &web::Data<AppState>,
+    token: &str,
+    meta: RequestMeta,
+) -> Result<(), AppError> {
+    if let Some(session) = session_of_refresh_token(state, token).await? {
+        revoke(
+            state,
+            &session,
+            RevokeReason::Logout,
+            AuditKind::Logout,
+            None,
+            meta,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends every device session of the refresh token's user (browser "sign out everywhere").
+pub async fn log_out_everywhere_with_refresh_token(
+    state: &web::Data<AppState>,
+    token: &str,
+    meta: RequestMeta,
+) -> Result<(), AppError> {
+    if let Some(session) = session_of_refresh_token(state, token).await? {
+        revoke_all_for_user(state, &session.user_id, None, meta).await?;
+    }
+    Ok(())
+}
+
+/// Revokes all of a user's sessions, optionally sparing one; returns how many ended.
+pub async fn revoke_all_for_user(
+    state: &web::Data<AppState>,
+    user_id: &str,
+    except: Option<String>,
+    meta: RequestMeta,
+) -> Result<usize, AppError> {
+    let now = state.clock.now();
+    let user_id = user_id.to_owned();
+    let ended = db::run(&state.pool, move |conn| {
+        let ended = SessionRow::revoke_all_for_user(
+            conn,
+            &user_id,
+            except.as_deref(),
+            RevokeReason::LogoutAll,
+            now,
+        )?;
+        let detail = format!("sessions={}", ended.len());
+        AuditEvent {
+            kind: AuditKind::LogoutAll,
+            user_id: Some(&user_id),
+            session_id: except.as_deref(),
+            detail: Some(&detail),
+        }
+        .record(conn, &meta, now)?;
+        Ok(ended)
+    })
+    .await?;
+    let count = ended.len();
+    forget_access_tokens(state, ended);
+    Ok(count)
+}
+
+/// Ends one of the caller's own sessions; another user's session answers `NotFound`.
+pub async fn revoke_own_session(
+    state: &web::Data<AppState>,
+    user_id: &str,
+    session_id: &str,
+    reason: RevokeReason,
+    meta: RequestMeta,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let (user_id, sid) = (user_id.to_owned(), session_id.to_owned());
+    let kind = if reason == RevokeReason::Logout {
+        AuditKind::Logout
+    } else {
+        AuditKind::SessionRevoked
+    };
+    let revoked = db::run(&state.pool, move |conn| {
+        let revoked = SessionRow::revoke(conn, &sid, Some(&user_id), reason, now)?;
+        if revoked {
+            AuditEvent {
+                kind,
+                user_id: Some(&user_id),
+                session_id: Some(&sid),
+                detail: None,
+            }
+            .record(conn, &meta, now)?;
+        }
+        Ok(revoked)
+    })
+    .await?;
+    if revoked {
+        forget_access_tokens(state, vec![session_id.to_owned()]);
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// An admin ends any user's session; audited with the admin as the actor.
+pub async fn admin_revoke_session(
+    state: &web::Data<AppState>,
+    admin_id: &str,
+    session_id: &str,
+    meta: RequestMeta,
+) -> Result<(), AppError> {
+    let sid = session_id.to_owned();
+    let session = db::run(&state.pool, move |conn| Ok(SessionRow::find(conn, &sid)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let revoked = revoke(
+        state,
+        &session,
+        RevokeReason::RevokedByAdmin,
+        AuditKind::AdminSessionRevoked,
+        Some(admin_id.to_owned()),
+        meta,
+    )
+    .await?;
+    if revoked {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}

@@ -1,0 +1,106 @@
+//! An email address, trimmed and lower-cased, checked for a plausible shape.
+
+use std::fmt;
+
+/// A normalised email address; the only way to make one is `Email::parse`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+/// Longest address SMTP can carry (RFC 5321 path limit minus the brackets).
+const MAX_LEN: usize = 254;
+
+impl Email {
+    /// Trims, lower-cases and checks `local@domain.tld`; the message is fit to show the user.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err("Enter your email address.".into());
+        }
+        if email.chars().count() > MAX_LEN {
+            return Err(format!(
+                "An email address has at most {MAX_LEN} characters."
+            ));
+        }
+        let valid = match email.rsplit_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && !local.contains('@')
+                    && valid_domain(domain)
+                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && !email.contains(['<', '>', '(', ')', '[', ']', ',', ';', ':', '\\', '"'])
+            }
+            None => false,
+        };
+        if !valid {
+            return Err("Enter a valid email address, like name@example.com.".into());
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn valid_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Email;
+
+    #[test]
+    fn addresses_are_trimmed_and_lower_cased() {
+        let email = Email::parse("  Ada.Lovelace@Example.COM ").unwrap();
+        assert_eq!(email.as_str(), "ada.lovelace@example.com");
+    }
+
+    #[test]
+    fn implausible_addresses_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "ada lovelace@example.com",
+            "ada@-example.com",
+            "ada@example..com",
+            "<ada>@example.com",
+            "ada@exa\u{0}mple.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn international_addresses_are_accepted() {
+        assert!(Email::parse("zoë@bücher.example").is_ok());
+    }
+}

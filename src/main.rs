@@ -1,0 +1,118 @@
+//! The `latchkey` command: serve (default), migrate, create-admin.
+
+use std::process::ExitCode;
+
+use actix_web::web;
+use clap::{Parser, Subcommand};
+use latchkey::admin::{create_admin, AdminOutcome};
+use latchkey::clock::Clock;
+use latchkey::config::{Config, SettingsArgs};
+use latchkey::domain::{Email, Password};
+use latchkey::startup::{self, AppState};
+
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Self-hosted sign-in with per-device sessions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and JSON API (the default)
+    Serve,
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Make an account an admin, creating it if needed. The password comes from
+    /// LATCHKEY_ADMIN_PASSWORD when set, else from a prompt.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn main() -> ExitCode {
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("latchkey: cannot read .env: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = match Config::from_args(&cli.settings) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => build(config).map(|_| println!("Migrations are up to date.")),
+        Command::CreateAdmin { email } => make_admin(config, &email),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("latchkey: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build(config: Config) -> Result<AppState, String> {
+    AppState::build(config, Clock::system()).map_err(|e| e.to_string())
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let database = config.database_url.describe();
+    let state = web::Data::new(build(config)?);
+    let addr = state.config.addr.clone();
+    let listener =
+        std::net::TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        let server = startup::serve(state, listener).map_err(|e| e.to_string())?;
+        println!("Latchkey is serving on http://{local}/ (database: {database})");
+        server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn make_admin(config: Config, email: &str) -> Result<(), String> {
+    let email = Email::parse(email)?;
+    let state = build(config)?;
+    let outcome = create_admin(&state, &email, || {
+        let password = match std::env::var("LATCHKEY_ADMIN_PASSWORD") {
+            Ok(password) => password,
+            Err(_) => {
+                let first = rpassword::prompt_password(format!("Password for {email}: "))
+                    .map_err(|e| format!("cannot read the password: {e}"))?;
+                let again = rpassword::prompt_password("Repeat the password: ")
+                    .map_err(|e| format!("cannot read the password: {e}"))?;
+                if first != again {
+                    return Err("the passwords do not match".into());
+                }
+                first
+            }
+        };
+        Password::new_for_signup(password)
+    })?;
+    match outcome {
+        AdminOutcome::Created => println!("Created admin account {email}."),
+        AdminOutcome::Promoted => println!("{email} is now an admin."),
+        AdminOutcome::AlreadyAdmin => println!("{email} was already an admin."),
+    }
+    Ok(())
+}

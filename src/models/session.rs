@@ -1,0 +1,236 @@
+//! `sessions`: one row per signed-in device, holding only hashes of its refresh tokens.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{sessions, users};
+use crate::db::AnyConnection;
+
+/// A device session.
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub previous_token_hash: Option<String>,
+    pub rotated_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub idle_expires_at: NaiveDateTime,
+    pub absolute_expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_reason: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl std::fmt::Debug for SessionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRow")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new device session, ready to insert.
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub token_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub idle_expires_at: NaiveDateTime,
+    pub absolute_expires_at: NaiveDateTime,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// Why a session ended; stored in `revoked_reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevokeReason {
+    Logout,
+    LogoutAll,
+    RevokedByUser,
+    RevokedByAdmin,
+    Reuse,
+    Expired,
+}
+
+impl RevokeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevokeReason::Logout => "logout",
+            RevokeReason::LogoutAll => "logout_all",
+            RevokeReason::RevokedByUser => "revoked_by_user",
+            RevokeReason::RevokedByAdmin => "revoked_by_admin",
+            RevokeReason::Reuse => "refresh_token_reuse",
+            RevokeReason::Expired => "expired",
+        }
+    }
+}
+
+/// The new state of a session after a successful rotation.
+pub struct Rotation<'a> {
+    pub new_hash: &'a str,
+    pub now: NaiveDateTime,
+    pub idle_expires_at: NaiveDateTime,
+}
+
+impl SessionRow {
+    pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SessionRow>> {
+        sessions::table
+            .find(id)
+            .select(SessionRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut AnyConnection, new: &NewSession<'_>) -> QueryResult<()> {
+        diesel::insert_into(sessions::table)
+            .values(new)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Compare-and-swap: moves the current hash to `previous_token_hash` and installs the new one,
+    /// only if the current hash is still `expected_hash` and the session is live. Returns whether
+    /// this call won; of many concurrent rotations with one token exactly one does.
+    pub fn rotate(
+        conn: &mut AnyConnection,
+        id: &str,
+        expected_hash: &str,
+        rotation: Rotation<'_>,
+    ) -> QueryResult<bool> {
+        let updated = diesel::update(
+            sessions::table
+                .filter(sessions::id.eq(id))
+                .filter(sessions::token_hash.eq(expected_hash))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::previous_token_hash.eq(expected_hash),
+            sessions::token_hash.eq(rotation.new_hash),
+            sessions::rotated_at.eq(rotation.now),
+            sessions::last_used_at.eq(rotation.now),
+            sessions::idle_expires_at.eq(rotation.idle_expires_at),
+        ))
+        .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    /// Records activity without rotating (a grace-window refresh).
+    pub fn touch(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(sessions::table.find(id))
+            .set(sessions::last_used_at.eq(now))
+            .execute(conn)
+    }
+
+    /// Revokes one live session; with `owner`, only if it belongs to that user. Returns whether a
+    /// live session was revoked.
+    pub fn revoke(
+        conn: &mut AnyConnection,
+        id: &str,
+        owner: Option<&str>,
+        reason: RevokeReason,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let mut target = sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::revoked_at.is_null())
+            .into_boxed();
+        if let Some(owner) = owner {
+            target = target.filter(sessions::user_id.eq(owner.to_owned()));
+        }
+        let ids: Vec<String> = target.select(sessions::id).load(conn)?;
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        let updated = diesel::update(
+            sessions::table
+                .filter(sessions::id.eq_any(ids))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(reason.as_str()),
+        ))
+        .execute(conn)?;
+        Ok(updated > 0)
+    }
+
+    /// Revokes every live session of a user, optionally sparing one; returns the ids it ended.
+    pub fn revoke_all_for_user(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        except: Option<&str>,
+        reason: RevokeReason,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<String>> {
+        let mut target = sessions::table
+            .filter(sessions::user_id.eq(user_id.to_owned()))
+            .filter(sessions::revoked_at.is_null())
+            .into_boxed();
+        if let Some(except) = except {
+            target = target.filter(sessions::id.ne(except.to_owned()));
+        }
+        let ids: Vec<String> = target.select(sessions::id).load(conn)?;
+        if !ids.is_empty() {
+            diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq_any(&ids))
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set((
+                sessions::revoked_at.eq(now),
+                sessions::revoked_reason.eq(reason.as_str()),
+            ))
+            .execute(conn)?;
+        }
+        Ok(ids)
+    }
+
+    /// The user's live sessions, most recently used first.
+    pub fn active_for_user(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<SessionRow>> {
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::idle_expires_at.gt(now))
+            .filter(sessions::absolute_expires_at.gt(now))
+            .order(sessions::last_used_at.desc())
+            .select(SessionRow::as_select())
+            .load(conn)
+    }
+
+    /// Every live session with its user's email, most recently used first.
+    pub fn all_active(
+        conn: &mut AnyConnection,
+        now: NaiveDateTime,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<Vec<(SessionRow, String)>> {
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::idle_expires_at.gt(now))
+            .filter(sessions::absolute_expires_at.gt(now))
+            .order(sessions::last_used_at.desc())
+            .limit(limit)
+            .offset(offset)
+            .select((SessionRow::as_select(), users::email))
+            .load(conn)
+    }
+
+    /// Whether the session can still be used at `now`.
+    pub fn is_live(&self, now: NaiveDateTime) -> bool {
+        self.revoked_at.is_none() && self.idle_expires_at > now && self.absolute_expires_at > now
+    }
+}
