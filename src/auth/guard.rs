@@ -3,11 +3,11 @@
 
 use std::future::{ready, Ready};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, AUTHORIZATION, USER_AGENT};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, ResponseError};
 
 use super::tokens::AccessClaims;
 use crate::error::AppError;
@@ -47,18 +47,28 @@ pub struct AdminUser(pub CurrentUser);
 pub async fn require_access_token(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let guarded = req
         .match_pattern()
         .is_some_and(|pattern| !routes::is_public(&pattern));
     if guarded {
-        let state = req
+        let verified = req
             .app_data::<web::Data<AppState>>()
-            .ok_or_else(|| AppError::unexpected("application state missing"))?;
-        let claims = authenticate(state, req.headers())?;
-        req.extensions_mut().insert(claims);
+            .ok_or_else(|| AppError::unexpected("application state missing"))
+            .and_then(|state| authenticate(state, req.headers()));
+        match verified {
+            Ok(claims) => {
+                req.extensions_mut().insert(claims);
+            }
+            Err(error) => {
+                let response = error.error_response();
+                return Ok(req.into_response(response).map_into_right_body());
+            }
+        }
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -1,0 +1,122 @@
+//! The `latchkey` binary itself: settings errors, migrate, create-admin, serve and shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn latchkey(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    command
+        .env_clear()
+        .current_dir(dir)
+        .env("LATCHKEY_PASSWORD_M_COST", "256")
+        .env("LATCHKEY_PASSWORD_T_COST", "1")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_a_message_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = latchkey(dir.path())
+        .env("LATCHKEY_ACCESS_TTL", "soon")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LATCHKEY_ACCESS_TTL"), "{stderr}");
+
+    let out = latchkey(dir.path())
+        .env("DATABASE_URL", "mysql://nope")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}
+
+#[test]
+fn migrate_creates_the_database_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = latchkey(dir.path()).arg("migrate").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    }
+    assert!(dir.path().join("data/latchkey.db").exists());
+}
+
+#[test]
+fn create_admin_takes_the_password_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = latchkey(dir.path())
+        .args(["create-admin", "--email", "Root@Example.com"])
+        .env("LATCHKEY_ADMIN_PASSWORD", "a long admin password")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created admin account root@example.com"));
+
+    let again = latchkey(dir.path())
+        .args(["create-admin", "--email", "root@example.com"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already an admin"));
+}
+
+#[test]
+fn serve_prints_its_url_answers_health_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = latchkey(dir.path())
+        .env("LATCHKEY_ADDR", "127.0.0.1:0")
+        .env("LATCHKEY_WORKERS", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+}

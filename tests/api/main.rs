@@ -1,0 +1,15 @@
+//! End-to-end tests through actix-web's test client on a real database (SQLite by default,
+//! PostgreSQL when LATCHKEY_TEST_DATABASE_URL is set), with real argon2id on a cheap profile.
+
+mod helpers;
+
+mod admin;
+mod cli;
+mod csrf;
+mod devices;
+mod expiry;
+mod malformed;
+mod refresh;
+mod signin;
+mod signup;
+mod tokens;
