@@ -130,3 +130,52 @@ fn verify(secret: &str, stored: &str) -> bool {
         .verify_password(secret.as_bytes(), stored)
         .is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn default_password_hashes_use_at_least_owasp_parameters() {
+        let defaults = crate::config::Config::from_args(&Default::default()).unwrap();
+        let hasher = Hasher::new(defaults.password_cost, defaults.token_cost, 1).unwrap();
+        let password = Password::new_for_signup("correct horse battery".into()).unwrap();
+
+        let hash = hasher.hash_password(&password).await.unwrap();
+
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        let again = hasher.hash_password(&password).await.unwrap();
+        assert_ne!(hash, again, "a fresh random salt each time");
+        assert!(hasher.verify_password(&password, Some(hash)).await.unwrap());
+    }
+
+    #[actix_web::test]
+    async fn a_missing_account_is_checked_against_the_dummy_hash_and_never_matches() {
+        let cost = HashCost {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        };
+        let hasher = Hasher::new(cost, cost, 1).unwrap();
+        let password = Password::for_signin("anything".into()).unwrap();
+        assert!(!hasher.verify_password(&password, None).await.unwrap());
+        assert_eq!(hasher.password_verifications(), 1);
+    }
+
+    #[test]
+    fn token_hashes_verify_only_their_token_and_malformed_hashes_never_match() {
+        let cost = HashCost {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        };
+        let hasher = Hasher::new(cost, cost, 1).unwrap();
+        let hash = hasher.hash_token("token-a").unwrap();
+        assert!(hasher.verify_token("token-a", &hash));
+        assert!(!hasher.verify_token("token-b", &hash));
+        assert!(!hasher.verify_token("token-a", "not a phc string"));
+    }
+}

@@ -124,15 +124,24 @@ pub async fn submit_signup(
 
 pub async fn show_login(session: Session) -> Result<HttpResponse, HtmlError> {
     let csrf_token = csrf::token(&session)?;
+    let notice = session.remove_as::<String>(FLASH).and_then(Result::ok);
     Ok(render(
         StatusCode::OK,
         &LoginPage {
             csrf_token: &csrf_token,
             email: "",
             error: None,
-            notice: None,
+            notice: notice.as_deref(),
         },
     ))
+}
+
+/// Session key of the one-time message shown on the next page.
+const FLASH: &str = "flash";
+
+fn flash(session: &Session, message: &str) {
+    // A flash message is a courtesy; failing to store one must not fail the action.
+    let _ = session.insert(FLASH, message);
 }
 
 pub async fn submit_login(
@@ -287,6 +296,7 @@ pub async fn log_out(
     if let Some(cookie) = req.cookie(REFRESH_COOKIE) {
         sessions::log_out_with_refresh_token(&state, cookie.value(), meta).await?;
     }
+    flash(&session, "You have signed out on this device.");
     Ok(signed_out())
 }
 
@@ -303,6 +313,7 @@ pub async fn log_out_everywhere(
     if let Some(cookie) = req.cookie(REFRESH_COOKIE) {
         sessions::log_out_everywhere_with_refresh_token(&state, cookie.value(), meta).await?;
     }
+    flash(&session, "You have signed out on every device.");
     Ok(signed_out())
 }
 

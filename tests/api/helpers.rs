@@ -51,10 +51,19 @@ impl TestDatabase {
                 let url = format!("{server}/{name}{query}");
                 (TestDatabase::Postgres { admin_url, name }, url)
             }
-            _ => (
-                TestDatabase::Sqlite,
-                dir.join("latchkey.db").to_string_lossy().into_owned(),
-            ),
+            _ => {
+                static NOTICE: std::sync::Once = std::sync::Once::new();
+                NOTICE.call_once(|| {
+                    eprintln!(
+                        "NOTE: LATCHKEY_TEST_DATABASE_URL is not set: this run uses SQLite only. \
+                         Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL."
+                    )
+                });
+                (
+                    TestDatabase::Sqlite,
+                    dir.join("latchkey.db").to_string_lossy().into_owned(),
+                )
+            }
         }
     }
 }
