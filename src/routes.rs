@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::web::{account, api, auth, pages};
+use crate::web::{account, admin, api, auth, pages};
 
 /// Route patterns reachable without an access token (the tutorial's `@Public()`). Every other
 /// route is guarded by `auth::guard::require_access_token`. The `/auth/*` routes authenticate with
@@ -14,6 +14,8 @@ pub const PUBLIC: &[&str] = &[
     "/signup",
     "/login",
     "/account",
+    "/admin/sessions",
+    "/admin/audit",
     "/auth/refresh",
     "/auth/logout",
     "/auth/logout-all",
@@ -46,10 +48,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/auth/refresh", web::post().to(auth::refresh))
         .route("/auth/logout", web::post().to(auth::log_out))
         .route("/auth/logout-all", web::post().to(auth::log_out_everywhere))
+        // Page shells (public) and the fragments they fetch with the access token.
         .route("/account", web::get().to(account::show_account))
+        .route("/admin/sessions", web::get().to(admin::show_sessions))
+        .route("/admin/audit", web::get().to(admin::show_audit))
         .route(
             "/fragments/account",
             web::get().to(account::account_fragment),
+        )
+        .route(
+            "/fragments/account/sessions/revoke-others",
+            web::post().to(account::revoke_other_devices),
+        )
+        .route(
+            "/fragments/account/sessions/{id}/revoke",
+            web::post().to(account::revoke_device),
+        )
+        .route(
+            "/fragments/account/password",
+            web::post().to(account::change_password),
+        )
+        .route(
+            "/fragments/admin/sessions",
+            web::get().to(admin::sessions_fragment),
+        )
+        .route(
+            "/fragments/admin/sessions/{id}/revoke",
+            web::post().to(admin::revoke_session),
+        )
+        .route(
+            "/fragments/admin/users/{id}/revoke-all",
+            web::post().to(admin::revoke_user_sessions),
+        )
+        .route(
+            "/fragments/admin/audit",
+            web::get().to(admin::audit_fragment),
         )
         // JSON API for native clients.
         .route("/api/auth/signup", web::post().to(api::sign_up))

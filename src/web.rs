@@ -1,6 +1,7 @@
 //! Thin handlers grouped by page, plus how HTML pages and extractor failures are answered.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod pages;
@@ -20,6 +21,88 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .body(html),
         Err(e) => AppError::unexpected(format!("template: {e}")).error_response(),
+    }
+}
+
+/// A one-time message shown at the top of a page or fragment.
+pub struct Flash {
+    /// `info` or `error`: also the CSS class.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Flash {
+    pub fn info(message: impl Into<String>) -> Self {
+        Self {
+            kind: "info",
+            message: message.into(),
+        }
+    }
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            kind: "error",
+            message: message.into(),
+        }
+    }
+}
+
+/// A protected page: the layout and a container that the page script fills with `fragment`,
+/// fetched with the in-memory access token.
+#[derive(Template)]
+#[template(path = "shell.html")]
+pub struct ShellPage<'a> {
+    pub title: &'a str,
+    pub fragment: &'a str,
+    pub csrf_token: &'a str,
+    /// Whether to show the cookie-authenticated sign-out forms (they work without JavaScript).
+    pub account_actions: bool,
+}
+
+/// An error inside a fragment: rendered as an HTML panel the page script swaps in.
+#[derive(Template)]
+#[template(path = "error_fragment.html")]
+pub struct ErrorFragment<'a> {
+    pub status: u16,
+    pub title: &'a str,
+    pub message: String,
+}
+
+/// An `AppError` answered as an HTML fragment (for content fetched by the page script).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct FragmentError(#[from] pub AppError);
+
+fn error_title(error: &AppError, status: StatusCode) -> &'static str {
+    match error {
+        AppError::Csrf => "Form expired",
+        AppError::NotFound => "Page not found",
+        AppError::Forbidden(_) => "Not allowed",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+impl ResponseError for FragmentError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let status = self.status_code();
+        let mut response = render(
+            status,
+            &ErrorFragment {
+                status: status.as_u16(),
+                title: error_title(&self.0, status),
+                message: self.0.to_string(),
+            },
+        );
+        if matches!(self.0, AppError::Unauthorized(_)) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 
@@ -45,17 +128,11 @@ impl ResponseError for HtmlError {
     fn error_response(&self) -> HttpResponse {
         self.0.log();
         let status = self.status_code();
-        let title = match &self.0 {
-            AppError::Csrf => "Form expired",
-            AppError::NotFound => "Page not found",
-            AppError::Forbidden(_) => "Not allowed",
-            _ => status.canonical_reason().unwrap_or("Error"),
-        };
         render(
             status,
             &ErrorPage {
                 status: status.as_u16(),
-                title,
+                title: error_title(&self.0, status),
                 message: self.0.to_string(),
             },
         )

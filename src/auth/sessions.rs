@@ -510,9 +510,29 @@ pub async fn log_out_everywhere_with_refresh_token(
     meta: RequestMeta,
 ) -> Result<(), AppError> {
     if let Some(session) = session_of_refresh_token(state, token).await? {
-        revoke_all_for_user(state, &session.user_id, None, meta).await?;
+        revoke_all_for_user(
+            state,
+            &session.user_id,
+            None,
+            RevokeAll::LogoutEverywhere,
+            meta,
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// Who ends a user's sessions, and why: decides the stored reason and the audit record.
+#[derive(Debug, Clone)]
+pub enum RevokeAll {
+    /// The user signed out everywhere.
+    LogoutEverywhere,
+    /// The user signed out every other device (the current one is spared).
+    OtherDevices,
+    /// The user changed their password (the current one is spared).
+    PasswordChanged,
+    /// An admin ended every session of the user; holds the admin's id.
+    ByAdmin(String),
 }
 
 /// Revokes all of a user's sessions, optionally sparing one; returns how many ended.
@@ -520,32 +540,110 @@ pub async fn revoke_all_for_user(
     state: &web::Data<AppState>,
     user_id: &str,
     except: Option<String>,
+    why: RevokeAll,
     meta: RequestMeta,
 ) -> Result<usize, AppError> {
     let now = state.clock.now();
     let user_id = user_id.to_owned();
     let ended = db::run(&state.pool, move |conn| {
-        let ended = SessionRow::revoke_all_for_user(
-            conn,
-            &user_id,
-            except.as_deref(),
-            RevokeReason::LogoutAll,
-            now,
-        )?;
-        let detail = format!("sessions={}", ended.len());
-        AuditEvent {
-            kind: AuditKind::LogoutAll,
-            user_id: Some(&user_id),
-            session_id: except.as_deref(),
-            detail: Some(&detail),
-        }
-        .record(conn, &meta, now)?;
-        Ok(ended)
+        conn.transaction::<_, AppError, _>(|conn| {
+            let (reason, kind, actor) = match &why {
+                RevokeAll::LogoutEverywhere => {
+                    (RevokeReason::LogoutAll, AuditKind::LogoutAll, None)
+                }
+                RevokeAll::OtherDevices => {
+                    (RevokeReason::RevokedByUser, AuditKind::LogoutAll, None)
+                }
+                RevokeAll::PasswordChanged => (
+                    RevokeReason::PasswordChanged,
+                    AuditKind::PasswordChanged,
+                    None,
+                ),
+                RevokeAll::ByAdmin(admin) => (
+                    RevokeReason::RevokedByAdmin,
+                    AuditKind::AdminUserSessionsRevoked,
+                    Some(admin.as_str()),
+                ),
+            };
+            let ended =
+                SessionRow::revoke_all_for_user(conn, &user_id, except.as_deref(), reason, now)?;
+            let detail = match actor {
+                Some(_) => format!("user={user_id} sessions={}", ended.len()),
+                None => format!("sessions={}", ended.len()),
+            };
+            AuditEvent {
+                kind,
+                user_id: Some(actor.unwrap_or(&user_id)),
+                session_id: except.as_deref(),
+                detail: Some(&detail),
+            }
+            .record(conn, &meta, now)?;
+            Ok(ended)
+        })
     })
     .await?;
     let count = ended.len();
     forget_access_tokens(state, ended);
     Ok(count)
+}
+
+/// Why a password change was refused; shown to the user.
+#[derive(Debug)]
+pub enum PasswordChangeError {
+    WrongCurrentPassword,
+    Invalid(String),
+    App(AppError),
+}
+
+impl From<AppError> for PasswordChangeError {
+    fn from(error: AppError) -> Self {
+        PasswordChangeError::App(error)
+    }
+}
+
+/// Changes a password after checking the current one, then ends every other session of the user.
+/// Returns how many other sessions ended.
+pub async fn change_password(
+    state: &web::Data<AppState>,
+    user_id: &str,
+    current_session: &str,
+    current: Password,
+    new: Password,
+    meta: RequestMeta,
+) -> Result<usize, PasswordChangeError> {
+    let id = user_id.to_owned();
+    let user = db::run(&state.pool, move |conn| Ok(UserRow::find(conn, &id)?))
+        .await?
+        .ok_or(AppError::Unauthorized("This account no longer exists."))?;
+    if !state
+        .hasher
+        .verify_password(&current, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Err(PasswordChangeError::WrongCurrentPassword);
+    }
+    if current.expose() == new.expose() {
+        return Err(PasswordChangeError::Invalid(
+            "The new password must differ from the current one.".into(),
+        ));
+    }
+    let hash = state.hasher.hash_password(&new).await?;
+    let now = state.clock.now();
+    let id = user.id.clone();
+    db::run(&state.pool, move |conn| {
+        UserRow::set_password_hash(conn, &id, &hash, now)?;
+        Ok(())
+    })
+    .await?;
+    let ended = revoke_all_for_user(
+        state,
+        &user.id,
+        Some(current_session.to_owned()),
+        RevokeAll::PasswordChanged,
+        meta,
+    )
+    .await?;
+    Ok(ended)
 }
 
 /// Ends one of the caller's own sessions; another user's session answers `NotFound`.

@@ -19,10 +19,29 @@ pub enum AuditKind {
     LogoutAll,
     SessionRevoked,
     AdminSessionRevoked,
+    AdminUserSessionsRevoked,
     AdminCreated,
+    PasswordChanged,
 }
 
 impl AuditKind {
+    /// Every kind, for filters.
+    pub const ALL: [AuditKind; 13] = [
+        AuditKind::SignUp,
+        AuditKind::SignInSuccess,
+        AuditKind::SignInFailure,
+        AuditKind::RefreshGrace,
+        AuditKind::RefreshReuse,
+        AuditKind::SessionExpired,
+        AuditKind::Logout,
+        AuditKind::LogoutAll,
+        AuditKind::SessionRevoked,
+        AuditKind::AdminSessionRevoked,
+        AuditKind::AdminUserSessionsRevoked,
+        AuditKind::AdminCreated,
+        AuditKind::PasswordChanged,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::SignUp => "signup",
@@ -35,7 +54,9 @@ impl AuditKind {
             AuditKind::LogoutAll => "logout_all",
             AuditKind::SessionRevoked => "session_revoked",
             AuditKind::AdminSessionRevoked => "admin_session_revoked",
+            AuditKind::AdminUserSessionsRevoked => "admin_user_sessions_revoked",
             AuditKind::AdminCreated => "admin_created",
+            AuditKind::PasswordChanged => "password_changed",
         }
     }
 }
@@ -103,21 +124,45 @@ impl AuditEvent<'_> {
     }
 }
 
+type Backend = <AnyConnection as diesel::Connection>::Backend;
+
+fn filtered<'a>(
+    kind: Option<&str>,
+    user_id: Option<&str>,
+) -> audit_events::BoxedQuery<'a, Backend> {
+    let mut query = audit_events::table.into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(audit_events::kind.eq(kind.to_owned()));
+    }
+    if let Some(user_id) = user_id {
+        query = query.filter(audit_events::user_id.eq(user_id.to_owned()));
+    }
+    query
+}
+
 impl AuditEventRow {
-    /// Latest events first, optionally of one kind.
+    /// Latest events first, optionally of one kind and one user.
     pub fn latest(
         conn: &mut AnyConnection,
         kind: Option<&str>,
+        user_id: Option<&str>,
         limit: i64,
+        offset: i64,
     ) -> QueryResult<Vec<AuditEventRow>> {
-        let mut query = audit_events::table
+        filtered(kind, user_id)
             .select(AuditEventRow::as_select())
             .order(audit_events::id.desc())
             .limit(limit)
-            .into_boxed();
-        if let Some(kind) = kind {
-            query = query.filter(audit_events::kind.eq(kind.to_owned()));
-        }
-        query.load(conn)
+            .offset(offset)
+            .load(conn)
+    }
+
+    /// How many events `latest` would list in all.
+    pub fn count(
+        conn: &mut AnyConnection,
+        kind: Option<&str>,
+        user_id: Option<&str>,
+    ) -> QueryResult<i64> {
+        filtered(kind, user_id).count().get_result(conn)
     }
 }

@@ -57,6 +57,7 @@ pub enum RevokeReason {
     LogoutAll,
     RevokedByUser,
     RevokedByAdmin,
+    PasswordChanged,
     Reuse,
     Expired,
 }
@@ -68,10 +69,41 @@ impl RevokeReason {
             RevokeReason::LogoutAll => "logout_all",
             RevokeReason::RevokedByUser => "revoked_by_user",
             RevokeReason::RevokedByAdmin => "revoked_by_admin",
+            RevokeReason::PasswordChanged => "password_changed",
             RevokeReason::Reuse => "refresh_token_reuse",
             RevokeReason::Expired => "expired",
         }
     }
+}
+
+/// Counts shown at the top of the admin sessions page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionStats {
+    pub active: i64,
+    pub users: i64,
+    pub started: i64,
+}
+
+type Backend = <AnyConnection as diesel::Connection>::Backend;
+type ActiveWithUsers<'a> =
+    diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<sessions::table, users::table>, Backend>;
+
+/// Live sessions joined to their users, optionally filtered by a substring of the email.
+fn active_with_users(now: NaiveDateTime, email_search: Option<&str>) -> ActiveWithUsers<'static> {
+    let mut query = sessions::table
+        .inner_join(users::table)
+        .into_boxed()
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::idle_expires_at.gt(now))
+        .filter(sessions::absolute_expires_at.gt(now));
+    if let Some(search) = email_search {
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(users::email.like(format!("%{escaped}%")).escape('\\'));
+    }
+    query
 }
 
 /// The new state of a session after a successful rotation.
@@ -210,23 +242,53 @@ impl SessionRow {
             .load(conn)
     }
 
-    /// Every live session with its user's email, most recently used first.
-    pub fn all_active(
+    /// Live sessions with their user's email, most recently used first; optionally only users
+    /// whose email contains `email_search`.
+    pub fn search_active(
         conn: &mut AnyConnection,
         now: NaiveDateTime,
+        email_search: Option<&str>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<Vec<(SessionRow, String)>> {
-        sessions::table
-            .inner_join(users::table)
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::idle_expires_at.gt(now))
-            .filter(sessions::absolute_expires_at.gt(now))
-            .order(sessions::last_used_at.desc())
+        active_with_users(now, email_search)
+            .order((sessions::last_used_at.desc(), sessions::id))
             .limit(limit)
             .offset(offset)
             .select((SessionRow::as_select(), users::email))
             .load(conn)
+    }
+
+    /// How many sessions `search_active` would list in all.
+    pub fn count_active(
+        conn: &mut AnyConnection,
+        now: NaiveDateTime,
+        email_search: Option<&str>,
+    ) -> QueryResult<i64> {
+        active_with_users(now, email_search)
+            .count()
+            .get_result(conn)
+    }
+
+    /// Live sessions, users with at least one, and sessions started since `since`.
+    pub fn stats(
+        conn: &mut AnyConnection,
+        now: NaiveDateTime,
+        since: NaiveDateTime,
+    ) -> QueryResult<SessionStats> {
+        let active = Self::count_active(conn, now, None)?;
+        let users = active_with_users(now, None)
+            .select(diesel::dsl::count(sessions::user_id).aggregate_distinct())
+            .get_result(conn)?;
+        let started = sessions::table
+            .filter(sessions::created_at.ge(since))
+            .count()
+            .get_result(conn)?;
+        Ok(SessionStats {
+            active,
+            users,
+            started,
+        })
     }
 
     /// Whether the session can still be used at `now`.

@@ -99,6 +99,14 @@ impl UserRow {
             .execute(conn)
     }
 
+    /// Emails of the given user ids, as (id, email) pairs.
+    pub fn emails(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::email))
+            .load(conn)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == ROLE_ADMIN
     }

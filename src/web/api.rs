@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use super::admin::PAGE_SIZE;
 use crate::auth::guard::{AdminUser, BearerRefreshToken, CurrentUser};
 use crate::auth::sessions::{self, IssuedTokens};
 use crate::db;
@@ -217,9 +218,6 @@ fn first_page() -> u32 {
     1
 }
 
-/// Rows per page in admin lists.
-pub const PAGE_SIZE: i64 = 50;
-
 /// `GET /api/admin/sessions?page=N`: every active session of every user (admins only).
 pub async fn admin_list_sessions(
     state: web::Data<AppState>,
@@ -229,7 +227,9 @@ pub async fn admin_list_sessions(
     let now = state.clock.now();
     let offset = i64::from(query.page.max(1) - 1) * PAGE_SIZE;
     let rows = db::run(&state.pool, move |conn| {
-        Ok(SessionRow::all_active(conn, now, PAGE_SIZE, offset)?)
+        Ok(SessionRow::search_active(
+            conn, now, None, PAGE_SIZE, offset,
+        )?)
     })
     .await?;
     let views: Vec<SessionView> = rows

@@ -1,18 +1,29 @@
-// Latchkey browser client: keeps the access token in this closure only (never a cookie, Web
-// Storage or URL), gets it from the httpOnly refresh cookie via POST /auth/refresh, renews it
-// before it expires, and loads protected fragments with it.
+// Latchkey browser client, loaded by every protected page shell.
+//
+// The access token lives only in this module's closure: never in a cookie, Web Storage or a URL.
+// It comes from POST /auth/refresh, which the browser authenticates with the httpOnly refresh
+// cookie (scoped to /auth, invisible to scripts). Page content is HTML fetched with the token.
+
+const RENEW_LEAD_MAX_SECONDS = 60;
+
+class SignedOut extends Error {}
+
 const client = (() => {
   let accessToken = null;
+  let user = null;
+  // When to renew, on the monotonic clock: derived from the server's expires_in, so a wrong
+  // system clock cannot make the page use an expired token or renew too late.
+  let renewAt = 0;
   let renewTimer = null;
   let inflight = null;
   let leaving = false;
-
-  class SignedOut extends Error {}
+  const listeners = [];
 
   function toLogin() {
     if (leaving) return;
     leaving = true;
     accessToken = null;
+    clearTimeout(renewTimer);
     window.location.assign('/login');
   }
 
@@ -20,26 +31,45 @@ const client = (() => {
     const response = await fetch('/auth/refresh', {
       method: 'POST',
       credentials: 'same-origin',
+      cache: 'no-store',
       headers: { 'X-Latchkey-Refresh': '1' },
     });
-    if (!response.ok) throw new SignedOut(`refresh refused: ${response.status}`);
+    if (response.status === 401 || response.status === 403) {
+      throw new SignedOut(`refresh refused (${response.status})`);
+    }
+    if (!response.ok) throw new Error(`refresh failed (${response.status})`);
     return response.json();
   }
 
-  // Tabs of one browser share the refresh cookie: a Web Lock makes their refreshes take turns,
-  // so each sends the newest cookie.
+  // Tabs of one browser share the refresh cookie. A Web Lock makes their refreshes take turns, so
+  // each sends the newest cookie and none is mistaken for a replayed token. (Without Web Locks the
+  // server's grace window absorbs the race.)
   function refreshAcrossTabs() {
-    if (navigator.locks) return navigator.locks.request('latchkey-refresh', requestRefresh);
+    if (navigator.locks && navigator.locks.request) {
+      return navigator.locks.request('latchkey-refresh', requestRefresh);
+    }
     return requestRefresh();
   }
 
-  // Single flight: concurrent callers in this tab share one refresh.
+  function schedule(expiresIn) {
+    const lead = Math.min(RENEW_LEAD_MAX_SECONDS, Math.max(1, expiresIn * 0.2));
+    const delay = Math.max(1, expiresIn - lead) * 1000;
+    renewAt = performance.now() + delay;
+    clearTimeout(renewTimer);
+    renewTimer = setTimeout(() => {
+      refresh().catch((error) => { if (error instanceof SignedOut) toLogin(); });
+    }, delay);
+  }
+
+  // Single flight: every caller in this tab shares the refresh in progress.
   function refresh() {
     if (!inflight) {
       inflight = refreshAcrossTabs()
         .then((body) => {
           accessToken = body.access_token;
+          user = body.user;
           schedule(body.expires_in);
+          listeners.forEach((listener) => listener(user));
           return body;
         })
         .finally(() => { inflight = null; });
@@ -47,63 +77,114 @@ const client = (() => {
     return inflight;
   }
 
-  // Renew ahead of expiry using the server's expires_in, not the client clock.
-  function schedule(expiresIn) {
-    clearTimeout(renewTimer);
-    const lead = Math.min(60, Math.max(1, expiresIn * 0.2));
-    renewTimer = setTimeout(() => { refresh().catch(toLogin); }, Math.max(1, expiresIn - lead) * 1000);
+  async function token() {
+    if (!accessToken || performance.now() >= renewAt) await refresh();
+    return accessToken;
   }
 
-  // fetch with the bearer token; after a 401, refresh once and retry once.
+  // fetch with the bearer token. After a 401 it refreshes once and retries once; a second 401
+  // means the session is gone.
   async function authFetch(url, options = {}) {
-    if (!accessToken) await refresh();
-    const send = () => fetch(url, {
+    const send = (bearer) => fetch(url, {
       ...options,
       credentials: 'same-origin',
-      headers: { ...(options.headers || {}), Authorization: `Bearer ${accessToken}` },
+      cache: 'no-store',
+      headers: { ...(options.headers || {}), Authorization: `Bearer ${bearer}` },
     });
-    let response = await send();
+    let response = await send(await token());
     if (response.status === 401) {
       await refresh();
-      response = await send();
-      if (response.status === 401) throw new SignedOut('still unauthorised after refresh');
+      response = await send(accessToken);
+      if (response.status === 401) throw new SignedOut('unauthorised after a refresh');
     }
     return response;
   }
 
-  return { refresh, authFetch, toLogin, SignedOut };
+  function onUser(listener) {
+    listeners.push(listener);
+    if (user) listener(user);
+  }
+
+  // A tab woken from sleep may hold an expired token and a lapsed timer.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && accessToken && performance.now() >= renewAt) {
+      refresh().catch((error) => { if (error instanceof SignedOut) toLogin(); });
+    }
+  });
+
+  return { refresh, authFetch, onUser, toLogin };
 })();
 
-async function loadFragment(target) {
-  const response = await client.authFetch(target.dataset.fragment);
-  if (!response.ok) throw new Error(`fragment: ${response.status}`);
-  target.innerHTML = await response.text();
-  const email = target.querySelector('#account-email');
-  const nav = document.getElementById('nav-email');
-  if (email && nav) nav.textContent = email.textContent;
+function showUser(user) {
+  const email = document.getElementById('nav-email');
+  if (email) email.textContent = user.email;
+  document.querySelectorAll('[data-admin-link]').forEach((link) => {
+    link.hidden = user.role !== 'admin';
+  });
+}
+
+function swap(container, html) {
+  container.innerHTML = html;
+  const flash = container.querySelector('[data-flash]');
+  if (flash) flash.focus();
+}
+
+async function fill(container, response) {
+  const type = response.headers.get('content-type') || '';
+  if (type.startsWith('text/html')) {
+    swap(container, await response.text());
+  } else {
+    container.textContent = `Something went wrong (${response.status}). Reload to try again.`;
+  }
+}
+
+async function load(container) {
+  const response = await client.authFetch(container.dataset.fragment + window.location.search);
+  await fill(container, response);
+}
+
+function failed(error, container) {
+  if (error instanceof SignedOut) {
+    client.toLogin();
+  } else {
+    container.textContent = 'Could not reach the server. Reload to try again.';
+  }
+}
+
+// Forms inside fragments post with the bearer token and swap in the HTML that comes back.
+async function submitWithBearer(event) {
+  const form = event.target.closest('form[data-bearer]');
+  if (!form) return;
+  event.preventDefault();
+  const container = form.closest('[data-fragment]');
+  const buttons = form.querySelectorAll('button');
+  buttons.forEach((button) => { button.disabled = true; });
+  try {
+    const response = await client.authFetch(form.action, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(new FormData(form)),
+    });
+    await fill(container, response);
+  } catch (error) {
+    failed(error, container);
+  } finally {
+    buttons.forEach((button) => { button.disabled = false; });
+  }
 }
 
 async function start() {
-  const targets = [...document.querySelectorAll('[data-fragment]')];
-  if (targets.length === 0) return;
+  const containers = [...document.querySelectorAll('[data-fragment]')];
+  if (containers.length === 0) return;
+  client.onUser(showUser);
+  document.addEventListener('submit', submitWithBearer);
   try {
     await client.refresh();
-    await Promise.all(targets.map(loadFragment));
   } catch (error) {
-    if (error instanceof client.SignedOut) client.toLogin();
-    else targets.forEach((t) => { t.textContent = 'Could not load this page. Reload to try again.'; });
+    failed(error, containers[0]);
+    return;
   }
-  document.addEventListener('click', async (event) => {
-    const button = event.target.closest('[data-revoke]');
-    if (!button) return;
-    button.disabled = true;
-    try {
-      await client.authFetch(button.dataset.revoke, { method: 'DELETE' });
-      await Promise.all(targets.map(loadFragment));
-    } catch (error) {
-      if (error instanceof client.SignedOut) client.toLogin();
-    }
-  });
+  await Promise.all(containers.map((container) => load(container).catch((error) => failed(error, container))));
 }
 
 start();

@@ -176,7 +176,8 @@ impl TestApp {
     pub fn audit(&self, kind: &str) -> Vec<latchkey::models::audit::AuditEventRow> {
         let mut conn = self.conn();
         let mut rows =
-            latchkey::models::audit::AuditEventRow::latest(&mut conn, Some(kind), 1000).unwrap();
+            latchkey::models::audit::AuditEventRow::latest(&mut conn, Some(kind), None, 1000, 0)
+                .unwrap();
         rows.reverse();
         rows
     }
