@@ -120,7 +120,7 @@ pub async fn revoke_device(
     meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, FragmentError> {
-    let flash = match sessions::revoke_own_session(
+    let (status, flash) = match sessions::revoke_own_session(
         &state,
         &user.user_id,
         &path.into_inner(),
@@ -129,11 +129,17 @@ pub async fn revoke_device(
     )
     .await
     {
-        Ok(()) => Flash::info("That device has been signed out."),
-        Err(AppError::NotFound) => Flash::error("That device was already signed out."),
+        Ok(()) => (
+            StatusCode::OK,
+            Flash::info("That device has been signed out."),
+        ),
+        Err(AppError::NotFound) => (
+            StatusCode::NOT_FOUND,
+            Flash::error("That device is not signed in to your account."),
+        ),
         Err(error) => return Err(error.into()),
     };
-    Ok(account_view(&state, &user, StatusCode::OK, Some(flash)).await?)
+    Ok(account_view(&state, &user, status, Some(flash)).await?)
 }
 
 /// `POST /fragments/account/sessions/revoke-others` (bearer): signs out every other device.

@@ -128,6 +128,7 @@ async fn sessions_view(
     state: &web::Data<AppState>,
     admin: &CurrentUser,
     query: &SessionsQuery,
+    status: StatusCode,
     flash: Option<Flash>,
 ) -> Result<HttpResponse, FragmentError> {
     let now = state.clock.now();
@@ -157,7 +158,7 @@ async fn sessions_view(
         })
         .collect();
     Ok(render(
-        StatusCode::OK,
+        status,
         &AdminSessionsFragment {
             stats,
             rows,
@@ -177,7 +178,7 @@ pub async fn sessions_fragment(
     query: web::Query<SessionsQuery>,
 ) -> Result<HttpResponse, FragmentError> {
     require_admin(&user)?;
-    sessions_view(&state, &user, &query, None).await
+    sessions_view(&state, &user, &query, StatusCode::OK, None).await
 }
 
 /// `POST /fragments/admin/sessions/{id}/revoke` (admin bearer): ends one session; audited.
@@ -189,12 +190,16 @@ pub async fn revoke_session(
     form: web::Form<SessionsQuery>,
 ) -> Result<HttpResponse, FragmentError> {
     require_admin(&user)?;
-    let flash = match sessions::admin_revoke_session(&state, &user.user_id, &path, meta).await {
-        Ok(()) => Flash::info("The session has been revoked."),
-        Err(AppError::NotFound) => Flash::error("That session had already ended."),
-        Err(error) => return Err(error.into()),
-    };
-    sessions_view(&state, &user, &form, Some(flash)).await
+    let (status, flash) =
+        match sessions::admin_revoke_session(&state, &user.user_id, &path, meta).await {
+            Ok(()) => (StatusCode::OK, Flash::info("The session has been revoked.")),
+            Err(AppError::NotFound) => (
+                StatusCode::NOT_FOUND,
+                Flash::error("That session had already ended."),
+            ),
+            Err(error) => return Err(error.into()),
+        };
+    sessions_view(&state, &user, &form, status, Some(flash)).await
 }
 
 /// `POST /fragments/admin/users/{id}/revoke-all` (admin bearer): ends every session of a user.
@@ -221,7 +226,7 @@ pub async fn revoke_user_sessions(
     )
     .await?;
     let flash = Flash::info(format!("Revoked {ended} session(s) of {email}."));
-    sessions_view(&state, &user, &form, Some(flash)).await
+    sessions_view(&state, &user, &form, StatusCode::OK, Some(flash)).await
 }
 
 /// Filters of the audit log.

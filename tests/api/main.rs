@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod account_page;
 mod admin;
+mod admin_pages;
 mod cli;
 mod csrf;
 mod devices;

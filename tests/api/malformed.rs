@@ -184,6 +184,13 @@ async fn every_guarded_route_answers_401_without_a_token() {
         TestRequest::delete().uri("/api/sessions/abc"),
         TestRequest::post().uri("/api/auth/logout"),
         TestRequest::get().uri("/fragments/account"),
+        TestRequest::post().uri("/fragments/account/password"),
+        TestRequest::post().uri("/fragments/account/sessions/abc/revoke"),
+        TestRequest::post().uri("/fragments/account/sessions/revoke-others"),
+        TestRequest::get().uri("/fragments/admin/sessions"),
+        TestRequest::post().uri("/fragments/admin/sessions/abc/revoke"),
+        TestRequest::post().uri("/fragments/admin/users/abc/revoke-all"),
+        TestRequest::get().uri("/fragments/admin/audit"),
         TestRequest::get().uri("/api/admin/sessions"),
         TestRequest::delete().uri("/api/admin/sessions/abc"),
     ];
