@@ -50,6 +50,9 @@ pub struct SettingsArgs {
     /// How long the previous refresh token still buys an access token [default: 20s]
     #[arg(long, env = "LATCHKEY_REFRESH_GRACE", global = true)]
     pub refresh_grace: Option<String>,
+    /// Clock skew tolerated on token `exp`/`nbf`, 0s to 60s [default: 30s]
+    #[arg(long, env = "LATCHKEY_CLOCK_LEEWAY", global = true)]
+    pub clock_leeway: Option<String>,
     /// JWT `iss` claim [default: latchkey]
     #[arg(long, env = "LATCHKEY_ISSUER", global = true)]
     pub issuer: Option<String>,
@@ -182,6 +185,8 @@ pub struct TokenSettings {
     pub refresh_idle_ttl: TimeDelta,
     pub session_max_age: TimeDelta,
     pub refresh_grace: TimeDelta,
+    /// Skew tolerated between instances' clocks when checking `exp` and `nbf`.
+    pub clock_leeway: TimeDelta,
     pub issuer: String,
     pub audience: String,
 }
@@ -240,11 +245,18 @@ impl Config {
             refresh_idle_ttl: duration(&args.refresh_ttl, "LATCHKEY_REFRESH_TTL", "7d")?,
             session_max_age: duration(&args.session_max_age, "LATCHKEY_SESSION_MAX_AGE", "30d")?,
             refresh_grace: duration(&args.refresh_grace, "LATCHKEY_REFRESH_GRACE", "20s")?,
+            clock_leeway: match args.clock_leeway.as_deref().map(str::trim) {
+                Some("0") | Some("0s") => TimeDelta::zero(),
+                _ => duration(&args.clock_leeway, "LATCHKEY_CLOCK_LEEWAY", "30s")?,
+            },
             issuer: text(&args.issuer, "LATCHKEY_ISSUER", "latchkey")?,
             audience: text(&args.audience, "LATCHKEY_AUDIENCE", "latchkey")?,
         };
         if tokens.access_ttl > MAX_ACCESS_TTL {
             return Err(invalid("LATCHKEY_ACCESS_TTL", "must be at most 15m"));
+        }
+        if tokens.clock_leeway > TimeDelta::seconds(60) {
+            return Err(invalid("LATCHKEY_CLOCK_LEEWAY", "must be at most 60s"));
         }
         if tokens.refresh_grace > TimeDelta::minutes(5) {
             return Err(invalid("LATCHKEY_REFRESH_GRACE", "must be at most 5m"));
@@ -407,6 +419,15 @@ mod tests {
         assert!(
             err.to_string().contains("LATCHKEY_PASSWORD_M_COST"),
             "{err}"
+        );
+
+        let args = SettingsArgs {
+            clock_leeway: Some("2m".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::from_args(&args).unwrap_err().name,
+            "LATCHKEY_CLOCK_LEEWAY"
         );
 
         let same = "k".repeat(40);

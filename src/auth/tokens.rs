@@ -16,8 +16,6 @@ pub const ACCESS_TYP: &str = "at+jwt";
 pub const REFRESH_TYP: &str = "rt+jwt";
 /// The only algorithm accepted; it is never read from the token.
 const ALGORITHM: Algorithm = Algorithm::HS256;
-/// Clock skew tolerated on `exp` and `nbf` (RFC 8725 §3.8 asks for little).
-const LEEWAY_SECONDS: i64 = 30;
 
 /// Claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,7 +168,7 @@ impl TokenKeys {
         now: NaiveDateTime,
     ) -> Result<AccessClaims, TokenError> {
         let claims: AccessClaims = self.decode(token, &self.access_decoding, ACCESS_TYP)?;
-        check_time(claims.nbf, claims.exp, now)?;
+        self.check_time(claims.nbf, claims.exp, now)?;
         Ok(claims)
     }
 
@@ -181,8 +179,22 @@ impl TokenKeys {
         now: NaiveDateTime,
     ) -> Result<RefreshClaims, TokenError> {
         let claims: RefreshClaims = self.decode(token, &self.refresh_decoding, REFRESH_TYP)?;
-        check_time(claims.nbf, claims.exp, now)?;
+        self.check_time(claims.nbf, claims.exp, now)?;
         Ok(claims)
+    }
+
+    /// `exp` and `nbf` against the application clock, with the configured leeway (≤ 60 s,
+    /// RFC 8725 §3.8 asks for little).
+    fn check_time(&self, nbf: i64, exp: i64, now: NaiveDateTime) -> Result<(), TokenError> {
+        let now = now.and_utc().timestamp();
+        let leeway = self.settings.clock_leeway.num_seconds();
+        if exp + leeway <= now {
+            return Err(TokenError::Expired);
+        }
+        if nbf - leeway > now {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(())
     }
 
     fn decode<T: serde::de::DeserializeOwned>(
@@ -213,17 +225,6 @@ fn header(typ: &str) -> Header {
     let mut header = Header::new(ALGORITHM);
     header.typ = Some(typ.to_owned());
     header
-}
-
-fn check_time(nbf: i64, exp: i64, now: NaiveDateTime) -> Result<(), TokenError> {
-    let now = now.and_utc().timestamp();
-    if exp + LEEWAY_SECONDS <= now {
-        return Err(TokenError::Expired);
-    }
-    if nbf - LEEWAY_SECONDS > now {
-        return Err(TokenError::NotYetValid);
-    }
-    Ok(())
 }
 
 /// The number of whole seconds from `now` until `at`, never negative.

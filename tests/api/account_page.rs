@@ -38,7 +38,11 @@ async fn the_account_fragment_names_devices_and_marks_this_one() {
     let html = resp.text();
     assert!(html.contains("Firefox on Windows"), "{html}");
     assert!(html.contains("Safari on iOS"));
-    assert_eq!(html.matches("<span class=\"badge this\">this device</span>").count(), 1);
+    assert_eq!(
+        html.matches("<span class=\"badge this\">this device</span>")
+            .count(),
+        1
+    );
     assert_eq!(session_ids(&html).len(), 2);
     assert_eq!(
         html.matches("Sign out this device").count(),

@@ -131,3 +131,26 @@ async fn lifetimes_follow_the_settings() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[actix_web::test]
+async fn expiry_allows_the_configured_clock_leeway_and_no_more() {
+    let lenient = TestApp::spawn().await;
+    let strict = TestApp::spawn_with(|s| s.clock_leeway = Some("0s".into())).await;
+    let (lenient_token, _) = lenient.api_user("ada@example.com").await;
+    let (strict_token, _) = strict.api_user("ada@example.com").await;
+
+    for app in [&lenient, &strict] {
+        app.clock
+            .advance(TimeDelta::minutes(15) + TimeDelta::seconds(10));
+    }
+
+    assert_eq!(
+        lenient.get_bearer("/api/me", &lenient_token).await.status,
+        StatusCode::OK,
+        "10 s past exp is inside the default 30 s leeway"
+    );
+    assert_eq!(
+        strict.get_bearer("/api/me", &strict_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

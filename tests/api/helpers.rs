@@ -473,3 +473,53 @@ pub fn csrf_in(html: &str) -> Option<String> {
     let re = regex_lite::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
     re.captures(html).map(|c| c[1].to_owned())
 }
+
+/// The real HTTP server on 127.0.0.1 (an ephemeral port), for browser tests.
+pub struct LiveServer {
+    pub url: String,
+    pub state: web::Data<AppState>,
+    pub settings: SettingsArgs,
+    handle: actix_web::dev::ServerHandle,
+    _db: TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+impl LiveServer {
+    /// Starts the server as `main` does, on a fresh database, with settings adjusted by `adjust`.
+    pub async fn start(adjust: impl FnOnce(&mut SettingsArgs)) -> LiveServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (db, url) = TestDatabase::create(dir.path());
+        let mut settings = test_settings(dir.path(), url);
+        settings.workers = Some("2".into());
+        adjust(&mut settings);
+        let state = TestApp::state(&settings, Clock::system());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        let server = latchkey::startup::serve(state.clone(), listener).expect("server");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        LiveServer {
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+            settings,
+            handle,
+            _db: db,
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server and waits for its workers.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+
+    /// The `DATABASE_URL` this server uses, for running the `latchkey` binary against it.
+    pub fn database_url(&self) -> String {
+        self.settings.database_url.clone().unwrap()
+    }
+
+    pub fn audit_count(&self, kind: &str) -> i64 {
+        let mut conn = self.state.pool.get().unwrap();
+        latchkey::models::audit::AuditEventRow::count(&mut conn, Some(kind), None).unwrap()
+    }
+}
