@@ -302,3 +302,46 @@ async fn the_audit_page_filters_by_kind_and_user_and_pages() {
     assert!(nobody.contains("No account has that email."));
     assert!(all.contains("Page 1 of 1"));
 }
+
+#[actix_web::test]
+async fn the_audit_page_shows_fifty_events_a_page_newest_first() {
+    let app = TestApp::spawn().await;
+    app.api_user("ada@example.com").await;
+    for _ in 0..55 {
+        app.api_signin("ada@example.com", "wrong password").await;
+    }
+    let admin = admin_token(&app).await;
+
+    let first = app
+        .get_bearer("/fragments/admin/audit", &admin)
+        .await
+        .text();
+    let second = app
+        .get_bearer("/fragments/admin/audit?page=2", &admin)
+        .await
+        .text();
+
+    let events = |html: &str| html.matches("<span class=\"badge\">").count();
+    assert_eq!(events(&first), 50);
+    assert!(
+        first.contains("Page 1 of 2"),
+        "58 events: signup, 55 failures, admin, sign-in"
+    );
+    let newest = first.split("<tbody>").nth(1).unwrap();
+    assert!(
+        newest.find("signin_success").unwrap() < newest.find("signin_failure").unwrap(),
+        "newest first"
+    );
+    assert_eq!(events(&second), 8);
+    assert!(second.contains("href=\"/admin/audit?page=1\""));
+    let kind_page = app
+        .get_bearer("/fragments/admin/audit?kind=signin_failure&page=2", &admin)
+        .await
+        .text();
+    assert_eq!(events(&kind_page), 5);
+    let pager = kind_page.split("class=\"pager\"").nth(1).unwrap();
+    assert!(
+        pager.contains("href=\"/admin/audit?page=1&#38;kind=signin_failure\""),
+        "{pager}"
+    );
+}
