@@ -93,19 +93,24 @@ pub struct AdminSessionsFragment {
     pub page: i64,
     pub pages: i64,
     pub total: i64,
+    pub noun: &'static str,
     pub flash: Option<Flash>,
 }
 
 impl AdminSessionsFragment {
     /// A link to another page of the same search.
     pub fn page_link(&self, page: i64) -> String {
-        let mut link = format!("/admin/sessions?page={page}");
-        if !self.search.is_empty() {
-            link.push_str("&email=");
-            link.push_str(&encode_query_value(&self.search));
-        }
-        link
+        page_link("/admin/sessions", page, &[("email", &self.search)])
     }
+}
+
+/// `path?page=N` plus the non-empty filters, so paging keeps the search.
+fn page_link(path: &str, page: i64, filters: &[(&str, &str)]) -> String {
+    let mut link = format!("{path}?page={page}");
+    for (name, value) in filters.iter().filter(|(_, v)| !v.is_empty()) {
+        link.push_str(&format!("&{name}={}", encode_query_value(value)));
+    }
+    link
 }
 
 fn encode_query_value(value: &str) -> String {
@@ -166,6 +171,7 @@ async fn sessions_view(
             page,
             pages: pages(total),
             total,
+            noun: "session(s)",
             flash,
         },
     ))
@@ -261,21 +267,18 @@ pub struct AuditFragment {
     pub page: i64,
     pub pages: i64,
     pub total: i64,
+    pub noun: &'static str,
     pub flash: Option<Flash>,
 }
 
 impl AuditFragment {
+    /// A link to another page of the same filters.
     pub fn page_link(&self, page: i64) -> String {
-        let mut link = format!("/admin/audit?page={page}");
-        if !self.kind.is_empty() {
-            link.push_str("&kind=");
-            link.push_str(&encode_query_value(&self.kind));
-        }
-        if !self.email.is_empty() {
-            link.push_str("&email=");
-            link.push_str(&encode_query_value(&self.email));
-        }
-        link
+        page_link(
+            "/admin/audit",
+            page,
+            &[("kind", &self.kind), ("email", &self.email)],
+        )
     }
 }
 
@@ -371,6 +374,7 @@ pub async fn audit_fragment(
             page,
             pages: pages(total),
             total,
+            noun: "event(s)",
             flash: notice,
         },
     ))

@@ -1,21 +1,11 @@
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 
-use crate::helpers::{Resp, TestApp, PASSWORD};
+use crate::helpers::{TestApp, PASSWORD};
 
 const FIREFOX_WINDOWS: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0";
 const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-
-async fn post_fragment(app: &TestApp, path: &str, token: &str, form: &[(&str, &str)]) -> Resp {
-    app.call(
-        TestRequest::post()
-            .uri(path)
-            .insert_header(("authorization", format!("Bearer {token}")))
-            .set_form(form),
-    )
-    .await
-}
 
 fn session_ids(html: &str) -> Vec<String> {
     let re = regex_lite::Regex::new(r#"data-session-id="([^"]+)""#).unwrap();
@@ -70,13 +60,13 @@ async fn signing_out_another_device_from_the_fragment_ends_it_and_says_so() {
         .unwrap()
         .to_owned();
 
-    let resp = post_fragment(
-        &app,
-        &format!("/fragments/account/sessions/{phone_sid}/revoke"),
-        &token,
-        &[],
-    )
-    .await;
+    let resp = app
+        .post_form_bearer(
+            &format!("/fragments/account/sessions/{phone_sid}/revoke"),
+            &token,
+            &[],
+        )
+        .await;
 
     assert_eq!(resp.status, StatusCode::OK);
     assert!(resp.text().contains("That device has been signed out."));
@@ -99,13 +89,13 @@ async fn another_users_device_cannot_be_signed_out_from_the_fragment() {
         .unwrap()
         .to_owned();
 
-    let resp = post_fragment(
-        &app,
-        &format!("/fragments/account/sessions/{grace_sid}/revoke"),
-        &ada,
-        &[],
-    )
-    .await;
+    let resp = app
+        .post_form_bearer(
+            &format!("/fragments/account/sessions/{grace_sid}/revoke"),
+            &ada,
+            &[],
+        )
+        .await;
 
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
     assert!(resp.text().contains("not signed in to your account"));
@@ -125,13 +115,9 @@ async fn sign_out_all_other_devices_keeps_only_this_one() {
     };
     let token = laptop.access_token().await;
 
-    let resp = post_fragment(
-        &app,
-        "/fragments/account/sessions/revoke-others",
-        &token,
-        &[],
-    )
-    .await;
+    let resp = app
+        .post_form_bearer("/fragments/account/sessions/revoke-others", &token, &[])
+        .await;
 
     assert_eq!(resp.status, StatusCode::OK);
     assert!(
@@ -157,42 +143,42 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_session
     let token = laptop.access_token().await;
     let new = "a brand new passphrase";
 
-    let wrong = post_fragment(
-        &app,
-        "/fragments/account/password",
-        &token,
-        &[
-            ("current_password", "not it at all"),
-            ("new_password", new),
-            ("new_password_confirm", new),
-        ],
-    )
-    .await;
+    let wrong = app
+        .post_form_bearer(
+            "/fragments/account/password",
+            &token,
+            &[
+                ("current_password", "not it at all"),
+                ("new_password", new),
+                ("new_password_confirm", new),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.text().contains("current password is incorrect"));
-    let mismatch = post_fragment(
-        &app,
-        "/fragments/account/password",
-        &token,
-        &[
-            ("current_password", PASSWORD),
-            ("new_password", new),
-            ("new_password_confirm", "other"),
-        ],
-    )
-    .await;
+    let mismatch = app
+        .post_form_bearer(
+            "/fragments/account/password",
+            &token,
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new),
+                ("new_password_confirm", "other"),
+            ],
+        )
+        .await;
     assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
-    let short = post_fragment(
-        &app,
-        "/fragments/account/password",
-        &token,
-        &[
-            ("current_password", PASSWORD),
-            ("new_password", "short"),
-            ("new_password_confirm", "short"),
-        ],
-    )
-    .await;
+    let short = app
+        .post_form_bearer(
+            "/fragments/account/password",
+            &token,
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "short"),
+                ("new_password_confirm", "short"),
+            ],
+        )
+        .await;
     assert_eq!(short.status, StatusCode::BAD_REQUEST);
     assert!(short.text().contains("at least 8"));
     assert_eq!(
@@ -201,17 +187,17 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_session
         "refusals change nothing"
     );
 
-    let done = post_fragment(
-        &app,
-        "/fragments/account/password",
-        &token,
-        &[
-            ("current_password", PASSWORD),
-            ("new_password", new),
-            ("new_password_confirm", new),
-        ],
-    )
-    .await;
+    let done = app
+        .post_form_bearer(
+            "/fragments/account/password",
+            &token,
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new),
+                ("new_password_confirm", new),
+            ],
+        )
+        .await;
 
     assert_eq!(done.status, StatusCode::OK);
     assert!(

@@ -3,7 +3,7 @@ use actix_web::test::TestRequest;
 use latchkey::admin::create_admin;
 use latchkey::domain::{Email, Password};
 
-use crate::helpers::{Resp, TestApp, PASSWORD};
+use crate::helpers::{TestApp, PASSWORD};
 
 async fn admin_token(app: &TestApp) -> String {
     create_admin(
@@ -16,16 +16,6 @@ async fn admin_token(app: &TestApp) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-async fn post_fragment(app: &TestApp, path: &str, token: &str, form: &[(&str, &str)]) -> Resp {
-    app.call(
-        TestRequest::post()
-            .uri(path)
-            .insert_header(("authorization", format!("Bearer {token}")))
-            .set_form(form),
-    )
-    .await
 }
 
 fn rows(html: &str) -> usize {
@@ -64,13 +54,13 @@ async fn admin_pages_are_401_anonymous_403_for_users_and_200_for_admins() {
         .as_str()
         .unwrap()
         .to_owned();
-    let resp = post_fragment(
-        &app,
-        &format!("/fragments/admin/sessions/{grace_sid}/revoke"),
-        &user,
-        &[],
-    )
-    .await;
+    let resp = app
+        .post_form_bearer(
+            &format!("/fragments/admin/sessions/{grace_sid}/revoke"),
+            &user,
+            &[],
+        )
+        .await;
     assert_eq!(
         resp.status,
         StatusCode::FORBIDDEN,
@@ -190,13 +180,13 @@ async fn an_admin_revokes_one_session_or_all_of_a_user_with_a_flash_and_an_audit
         .to_owned();
     let admin = admin_token(&app).await;
 
-    let resp = post_fragment(
-        &app,
-        &format!("/fragments/admin/sessions/{ada_sid}/revoke"),
-        &admin,
-        &[("page", "1"), ("email", "")],
-    )
-    .await;
+    let resp = app
+        .post_form_bearer(
+            &format!("/fragments/admin/sessions/{ada_sid}/revoke"),
+            &admin,
+            &[("page", "1"), ("email", "")],
+        )
+        .await;
     assert_eq!(resp.status, StatusCode::OK);
     assert!(resp.text().contains("The session has been revoked."));
     assert_eq!(
@@ -209,23 +199,23 @@ async fn an_admin_revokes_one_session_or_all_of_a_user_with_a_flash_and_an_audit
     );
     assert_eq!(app.audit("admin_session_revoked").len(), 1);
 
-    let again = post_fragment(
-        &app,
-        &format!("/fragments/admin/sessions/{ada_sid}/revoke"),
-        &admin,
-        &[],
-    )
-    .await;
+    let again = app
+        .post_form_bearer(
+            &format!("/fragments/admin/sessions/{ada_sid}/revoke"),
+            &admin,
+            &[],
+        )
+        .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert!(again.text().contains("already ended"));
 
-    let resp = post_fragment(
-        &app,
-        &format!("/fragments/admin/users/{grace_id}/revoke-all"),
-        &admin,
-        &[("page", "1"), ("email", "grace")],
-    )
-    .await;
+    let resp = app
+        .post_form_bearer(
+            &format!("/fragments/admin/users/{grace_id}/revoke-all"),
+            &admin,
+            &[("page", "1"), ("email", "grace")],
+        )
+        .await;
     assert_eq!(resp.status, StatusCode::OK);
     assert!(
         resp.text()
@@ -250,13 +240,9 @@ async fn an_admin_revokes_one_session_or_all_of_a_user_with_a_flash_and_an_audit
     let audit = app.audit("admin_user_sessions_revoked");
     assert_eq!(audit.len(), 1);
     assert!(audit[0].detail.as_deref().unwrap().contains(&grace_id));
-    let unknown = post_fragment(
-        &app,
-        "/fragments/admin/users/nobody/revoke-all",
-        &admin,
-        &[],
-    )
-    .await;
+    let unknown = app
+        .post_form_bearer("/fragments/admin/users/nobody/revoke-all", &admin, &[])
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 

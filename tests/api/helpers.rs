@@ -244,6 +244,27 @@ impl TestApp {
         .await
     }
 
+    /// Refreshes through the API and returns the new refresh token, failing the test otherwise.
+    pub async fn api_rotate(&self, refresh_token: &str) -> String {
+        let resp = self.api_refresh(refresh_token).await;
+        assert_eq!(resp.status, StatusCode::OK, "{}", resp.text());
+        resp.json()["refresh_token"]
+            .as_str()
+            .expect("a rotated refresh token")
+            .to_owned()
+    }
+
+    /// Posts a form with a bearer token, as the page script does for forms inside fragments.
+    pub async fn post_form_bearer(&self, path: &str, token: &str, form: &[(&str, &str)]) -> Resp {
+        self.call(
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("authorization", format!("Bearer {token}")))
+                .set_form(form),
+        )
+        .await
+    }
+
     pub async fn get_bearer(&self, path: &str, token: &str) -> Resp {
         self.call(
             TestRequest::get()

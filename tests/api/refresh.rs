@@ -166,10 +166,7 @@ async fn api_refresh_without_a_bearer_token_is_401() {
 async fn the_previous_token_within_the_grace_window_gets_an_access_token_only() {
     let app = TestApp::spawn().await;
     let (_, first) = app.api_user("ada@example.com").await;
-    let second = app.api_refresh(&first).await.json()["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second = app.api_rotate(&first).await;
     app.clock.advance(TimeDelta::seconds(10));
 
     let grace = app.api_refresh(&first).await;
@@ -193,10 +190,7 @@ async fn the_previous_token_within_the_grace_window_gets_an_access_token_only() 
 async fn the_previous_token_after_the_grace_window_revokes_the_session() {
     let app = TestApp::spawn().await;
     let (access, first) = app.api_user("ada@example.com").await;
-    let second = app.api_refresh(&first).await.json()["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second = app.api_rotate(&first).await;
     app.clock.advance(TimeDelta::seconds(21));
 
     app.api_refresh(&first)
@@ -221,14 +215,8 @@ async fn the_previous_token_after_the_grace_window_revokes_the_session() {
 async fn a_token_two_rotations_old_revokes_the_session_even_inside_the_grace_window() {
     let app = TestApp::spawn().await;
     let (_, first) = app.api_user("ada@example.com").await;
-    let second = app.api_refresh(&first).await.json()["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let third = app.api_refresh(&second).await.json()["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second = app.api_rotate(&first).await;
+    let third = app.api_rotate(&second).await;
 
     let resp = app.api_refresh(&first).await;
 
