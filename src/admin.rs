@@ -1,10 +1,12 @@
-//! Command-line administration: making the first admin.
+//! Administration shared by the command line and the admin pages: making admins, disabling and
+//! enabling accounts.
 
 use diesel::Connection;
 
 use crate::domain::{Email, Password};
 use crate::error::AppError;
 use crate::models::audit::{AuditEvent, AuditKind, RequestMeta};
+use crate::models::session::{RevokeReason, SessionRow};
 use crate::models::user::{NewUser, UserRow, ROLE_ADMIN};
 use crate::startup::AppState;
 
@@ -72,4 +74,80 @@ pub fn create_admin(
     .record(&mut conn, &meta, now)
     .map_err(|e| e.to_string())?;
     Ok(outcome)
+}
+
+/// Disables an account and revokes every session of it, in one transaction; `actor` is the admin
+/// who did it (`None` from the command line). Returns the revoked session ids; other instances
+/// learn of them by polling, the caller's instance should forget them at once.
+pub fn disable_user(
+    conn: &mut crate::db::AnyConnection,
+    user_id: &str,
+    actor: Option<&str>,
+    meta: &RequestMeta,
+    now: chrono::NaiveDateTime,
+) -> Result<Vec<String>, AppError> {
+    conn.transaction::<_, AppError, _>(|conn| {
+        if UserRow::set_disabled(conn, user_id, Some(now), now)? == 0 {
+            return Err(AppError::NotFound);
+        }
+        let ended =
+            SessionRow::revoke_all_for_user(conn, user_id, None, RevokeReason::Disabled, now)?;
+        let detail = format!("user={user_id} sessions={}", ended.len());
+        AuditEvent {
+            kind: AuditKind::UserDisabled,
+            user_id: Some(actor.unwrap_or(user_id)),
+            session_id: None,
+            detail: Some(&detail),
+        }
+        .record(conn, meta, now)?;
+        Ok(ended)
+    })
+}
+
+/// Lets a disabled account sign in again (its old sessions stay revoked).
+pub fn enable_user(
+    conn: &mut crate::db::AnyConnection,
+    user_id: &str,
+    actor: Option<&str>,
+    meta: &RequestMeta,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    if UserRow::set_disabled(conn, user_id, None, now)? == 0 {
+        return Err(AppError::NotFound);
+    }
+    let detail = format!("user={user_id}");
+    AuditEvent {
+        kind: AuditKind::UserEnabled,
+        user_id: Some(actor.unwrap_or(user_id)),
+        session_id: None,
+        detail: Some(&detail),
+    }
+    .record(conn, meta, now)?;
+    Ok(())
+}
+
+/// The command-line's view: disable or enable by email.
+pub fn set_disabled_by_email(
+    state: &AppState,
+    email: &Email,
+    disabled: bool,
+) -> Result<usize, String> {
+    let mut conn = state.pool.get().map_err(|e| format!("database: {e}"))?;
+    let user = UserRow::find_by_email(&mut conn, email.as_str())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account has the email {email}"))?;
+    let meta = RequestMeta {
+        ip: None,
+        user_agent: Some("latchkey command line".into()),
+    };
+    let now = state.clock.now();
+    if disabled {
+        disable_user(&mut conn, &user.id, None, &meta, now)
+            .map(|ended| ended.len())
+            .map_err(|e| e.to_string())
+    } else {
+        enable_user(&mut conn, &user.id, None, &meta, now)
+            .map(|()| 0)
+            .map_err(|e| e.to_string())
+    }
 }

@@ -6,6 +6,7 @@ pub mod guard;
 pub mod password;
 pub mod revocation;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 /// Random bytes from the operating system's CSPRNG (through `ThreadRng`, reseeded from it),

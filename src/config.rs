@@ -83,6 +83,30 @@ pub struct SettingsArgs {
     /// Database connections in the pool [default: 10]
     #[arg(long, env = "LATCHKEY_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<String>,
+    /// Fewest characters in a new password, 8 to 128 [default: 8]
+    #[arg(long, env = "LATCHKEY_PASSWORD_MIN_LENGTH", global = true)]
+    pub password_min_length: Option<String>,
+    /// How often to learn of sessions revoked by other instances [default: 2s]
+    #[arg(long, env = "LATCHKEY_REVOCATION_POLL", global = true)]
+    pub revocation_poll: Option<String>,
+    /// Failed sign-ins of one account before backoff starts [default: 5]
+    #[arg(long, env = "LATCHKEY_THROTTLE_ACCOUNT_LIMIT", global = true)]
+    pub throttle_account_limit: Option<String>,
+    /// Failed sign-ins from one IP before backoff starts [default: 20]
+    #[arg(long, env = "LATCHKEY_THROTTLE_IP_LIMIT", global = true)]
+    pub throttle_ip_limit: Option<String>,
+    /// First backoff, doubled with every further failure [default: 2s]
+    #[arg(long, env = "LATCHKEY_THROTTLE_BASE_DELAY", global = true)]
+    pub throttle_base_delay: Option<String>,
+    /// Longest backoff [default: 15m]
+    #[arg(long, env = "LATCHKEY_THROTTLE_MAX_DELAY", global = true)]
+    pub throttle_max_delay: Option<String>,
+    /// Failures are forgotten after this long without another [default: 15m]
+    #[arg(long, env = "LATCHKEY_THROTTLE_RESET", global = true)]
+    pub throttle_reset: Option<String>,
+    /// Comma-separated proxy IPs whose X-Forwarded-For is believed [default: none]
+    #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
     /// HTTP worker threads [default: number of cores]
     #[arg(long, env = "LATCHKEY_WORKERS", global = true)]
     pub workers: Option<String>,
@@ -191,6 +215,16 @@ pub struct TokenSettings {
     pub audience: String,
 }
 
+/// Limits on failed sign-ins (SECURITY.md line 18).
+#[derive(Clone, Debug)]
+pub struct ThrottleSettings {
+    pub account_limit: i64,
+    pub ip_limit: i64,
+    pub base_delay: TimeDelta,
+    pub max_delay: TimeDelta,
+    pub reset_after: TimeDelta,
+}
+
 /// Validated settings.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -211,6 +245,11 @@ pub struct Config {
     pub argon2_concurrency: usize,
     pub db_pool_size: u32,
     pub workers: usize,
+    pub password_min_length: usize,
+    pub revocation_poll: TimeDelta,
+    pub throttle: ThrottleSettings,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The most an access token may live (SECURITY.md line 7).
@@ -281,6 +320,45 @@ impl Config {
         };
         check_cost(token_cost, "LATCHKEY_TOKEN_M_COST")?;
 
+        let password_min_length = number(
+            &args.password_min_length,
+            "LATCHKEY_PASSWORD_MIN_LENGTH",
+            crate::domain::password::MIN_CHARS,
+        )?;
+        if !(crate::domain::password::MIN_CHARS..=crate::domain::password::MAX_CHARS)
+            .contains(&password_min_length)
+        {
+            return Err(invalid(
+                "LATCHKEY_PASSWORD_MIN_LENGTH",
+                "must be between 8 and 128",
+            ));
+        }
+        let throttle = ThrottleSettings {
+            account_limit: number(
+                &args.throttle_account_limit,
+                "LATCHKEY_THROTTLE_ACCOUNT_LIMIT",
+                5,
+            )?,
+            ip_limit: number(&args.throttle_ip_limit, "LATCHKEY_THROTTLE_IP_LIMIT", 20)?,
+            base_delay: duration(
+                &args.throttle_base_delay,
+                "LATCHKEY_THROTTLE_BASE_DELAY",
+                "2s",
+            )?,
+            max_delay: duration(
+                &args.throttle_max_delay,
+                "LATCHKEY_THROTTLE_MAX_DELAY",
+                "15m",
+            )?,
+            reset_after: duration(&args.throttle_reset, "LATCHKEY_THROTTLE_RESET", "15m")?,
+        };
+        if throttle.max_delay < throttle.base_delay {
+            return Err(invalid(
+                "LATCHKEY_THROTTLE_MAX_DELAY",
+                "must not be shorter than LATCHKEY_THROTTLE_BASE_DELAY",
+            ));
+        }
+
         Ok(Config {
             addr,
             database_url,
@@ -298,6 +376,10 @@ impl Config {
             )?,
             db_pool_size: number(&args.db_pool_size, "LATCHKEY_DB_POOL_SIZE", 10)?,
             workers: number(&args.workers, "LATCHKEY_WORKERS", cores)?,
+            password_min_length,
+            revocation_poll: duration(&args.revocation_poll, "LATCHKEY_REVOCATION_POLL", "2s")?,
+            throttle,
+            trusted_proxies: proxies(&args.trusted_proxies)?,
         })
     }
 }
@@ -355,12 +437,33 @@ fn duration(
     })
 }
 
-/// Parses `90`, `90s`, `15m`, `12h`, `7d` into a positive duration.
+fn proxies(value: &Option<String>) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    value
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse().map_err(|_| {
+                invalid(
+                    "LATCHKEY_TRUSTED_PROXIES",
+                    format!("{p:?} is not an IP address"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Parses `250ms`, `90`, `90s`, `15m`, `12h`, `7d` into a positive duration.
 pub fn parse_duration(raw: &str) -> Option<TimeDelta> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (digits, unit) = raw.split_at(split);
     let n: i64 = digits.parse().ok().filter(|n| *n > 0)?;
+    if unit == "ms" {
+        return TimeDelta::try_milliseconds(n);
+    }
     let seconds = match unit {
         "" | "s" => n,
         "m" => n.checked_mul(60)?,
@@ -396,6 +499,7 @@ mod tests {
         assert_eq!(parse_duration("90"), Some(TimeDelta::seconds(90)));
         assert_eq!(parse_duration("15m"), Some(TimeDelta::minutes(15)));
         assert_eq!(parse_duration("7d"), Some(TimeDelta::days(7)));
+        assert_eq!(parse_duration("250ms"), Some(TimeDelta::milliseconds(250)));
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("-5m"), None);
         assert_eq!(parse_duration("5 weeks"), None);
@@ -429,6 +533,25 @@ mod tests {
             Config::from_args(&args).unwrap_err().name,
             "LATCHKEY_CLOCK_LEEWAY"
         );
+
+        for (args, name) in [
+            (
+                SettingsArgs {
+                    password_min_length: Some("6".into()),
+                    ..Default::default()
+                },
+                "LATCHKEY_PASSWORD_MIN_LENGTH",
+            ),
+            (
+                SettingsArgs {
+                    trusted_proxies: Some("10.0.0.1, proxy.local".into()),
+                    ..Default::default()
+                },
+                "LATCHKEY_TRUSTED_PROXIES",
+            ),
+        ] {
+            assert_eq!(Config::from_args(&args).unwrap_err().name, name);
+        }
 
         let same = "k".repeat(40);
         let args = SettingsArgs {

@@ -2,7 +2,7 @@
 
 mod device;
 mod email;
-mod password;
+pub mod password;
 
 pub use device::Device;
 pub use email::Email;

@@ -29,6 +29,10 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error("This account has been disabled. Contact an administrator.")]
+    Disabled,
     #[error("The service is temporarily unavailable. Try again shortly.")]
     Unavailable(String),
     #[error("Something went wrong on our side.")]
@@ -61,8 +65,24 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Throttled(_) => "too_many_attempts",
+            AppError::Disabled => "account_disabled",
             AppError::Unavailable(_) => "unavailable",
             AppError::Unexpected(_) => "internal_error",
+        }
+    }
+
+    /// Headers that belong with this error: `WWW-Authenticate` on 401, `Retry-After` on 429.
+    pub fn add_headers(&self, response: &mut actix_web::HttpResponseBuilder) {
+        match self {
+            AppError::Unauthorized(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            AppError::Throttled(seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.max(&1).to_string()));
+            }
+            _ => {}
         }
     }
 
@@ -88,6 +108,8 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Disabled => StatusCode::FORBIDDEN,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,9 +118,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         self.log();
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::Unauthorized(_)) {
-            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
-        }
+        self.add_headers(&mut response);
         response
             .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
             .json(ErrorBody {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use actix_web::web;
 use clap::{Parser, Subcommand};
-use latchkey::admin::{create_admin, AdminOutcome};
+use latchkey::admin::{create_admin, set_disabled_by_email, AdminOutcome};
 use latchkey::clock::Clock;
 use latchkey::config::{Config, SettingsArgs};
 use latchkey::domain::{Email, Password};
@@ -35,6 +35,17 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Disable an account and sign out all its sessions (on every instance within the
+    /// revocation poll interval)
+    DisableUser {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled account sign in again
+    EnableUser {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,6 +73,8 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => build(config).map(|_| println!("Migrations are up to date.")),
         Command::CreateAdmin { email } => make_admin(config, &email),
+        Command::DisableUser { email } => set_disabled(config, &email, true),
+        Command::EnableUser { email } => set_disabled(config, &email, false),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,6 +105,7 @@ fn serve(config: Config) -> Result<(), String> {
 
 fn make_admin(config: Config, email: &str) -> Result<(), String> {
     let email = Email::parse(email)?;
+    let min_length = config.password_min_length;
     let state = build(config)?;
     let outcome = create_admin(&state, &email, || {
         let password = match std::env::var("LATCHKEY_ADMIN_PASSWORD") {
@@ -107,12 +121,24 @@ fn make_admin(config: Config, email: &str) -> Result<(), String> {
                 first
             }
         };
-        Password::new_for_signup(password)
+        Password::new_for_signup(password, min_length)
     })?;
     match outcome {
         AdminOutcome::Created => println!("Created admin account {email}."),
         AdminOutcome::Promoted => println!("{email} is now an admin."),
         AdminOutcome::AlreadyAdmin => println!("{email} was already an admin."),
+    }
+    Ok(())
+}
+
+fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<(), String> {
+    let email = Email::parse(email)?;
+    let state = build(config)?;
+    let ended = set_disabled_by_email(&state, &email, disabled)?;
+    if disabled {
+        println!("{email} is disabled; {ended} session(s) revoked.");
+    } else {
+        println!("{email} may sign in again.");
     }
     Ok(())
 }

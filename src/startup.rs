@@ -3,6 +3,8 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::Key;
@@ -10,8 +12,10 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpServer};
 use base64::Engine;
+use chrono::TimeDelta;
 
 use crate::auth::cookies::csrf_session_middleware;
+use crate::auth::csrf::reject_cross_site;
 use crate::auth::guard::require_access_token;
 use crate::auth::password::Hasher;
 use crate::auth::revocation::RevokedSessions;
@@ -19,6 +23,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::db::{self, DbPool};
+use crate::models::throttle::ThrottleRow;
 use crate::routes;
 use crate::web::{extractor_errors, pages};
 
@@ -65,7 +70,7 @@ impl AppState {
             config.argon2_concurrency,
         )
         .map_err(|e| StartupError(format!("argon2: {e}")))?;
-        Ok(Self {
+        let state = Self {
             config,
             pool,
             tokens,
@@ -73,7 +78,61 @@ impl AppState {
             clock,
             revoked: RevokedSessions::default(),
             session_key,
-        })
+        };
+        state
+            .poll_revocations()
+            .map_err(|e| StartupError(format!("cannot read revoked sessions: {e}")))?;
+        Ok(state)
+    }
+
+    /// Learns of sessions revoked by other instances (see `RevokedSessions::poll`).
+    pub fn poll_revocations(&self) -> Result<usize, String> {
+        let settings = self.tokens.settings();
+        let keep = settings.access_ttl + settings.clock_leeway + TimeDelta::minutes(1);
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        self.revoked
+            .poll(&mut conn, self.clock.now(), keep)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Deletes throttle counters whose failures no longer count.
+    pub fn forget_stale_throttles(&self) -> Result<usize, String> {
+        let before = self.clock.now() - self.config.throttle.reset_after;
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        ThrottleRow::forget_before(&mut conn, before).map_err(|e| e.to_string())
+    }
+}
+
+/// Starts an instance's background work on its own thread: polling the database for sessions
+/// revoked elsewhere (every `LATCHKEY_REVOCATION_POLL`) and, now and then, forgetting stale
+/// throttle counters. The thread ends once the state is dropped.
+pub fn start_background_tasks(state: &web::Data<AppState>) {
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    let period = state
+        .config
+        .revocation_poll
+        .to_std()
+        .unwrap_or(Duration::from_secs(2));
+    let spawned = std::thread::Builder::new()
+        .name("latchkey-poller".into())
+        .spawn(move || {
+            let mut last_cleanup = Instant::now();
+            loop {
+                std::thread::sleep(period);
+                let Some(state) = weak.upgrade() else { break };
+                if let Err(e) = state.poll_revocations() {
+                    tracing::warn!(error = %e, "polling revoked sessions failed");
+                }
+                if last_cleanup.elapsed() > Duration::from_secs(300) {
+                    last_cleanup = Instant::now();
+                    if let Err(e) = state.forget_stale_throttles() {
+                        tracing::warn!(error = %e, "forgetting stale throttles failed");
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the revocation poller");
     }
 }
 
@@ -148,6 +207,7 @@ pub fn build_app(
         .app_data(web::PathConfig::default().error_handler(extractor_errors::path))
         .app_data(web::QueryConfig::default().error_handler(extractor_errors::query))
         .wrap(from_fn(require_access_token))
+        .wrap(from_fn(reject_cross_site))
         .wrap(csrf_session_middleware(session_key))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
         .configure(routes::configure)
@@ -160,6 +220,7 @@ pub fn serve(
     listener: std::net::TcpListener,
 ) -> std::io::Result<Server> {
     let workers = state.config.workers;
+    start_background_tasks(&state);
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
         .shutdown_timeout(10)

@@ -24,6 +24,13 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
+/// A form that carries only the CSRF token (sign-out buttons, revoke buttons).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
 /// A one-time message shown at the top of a page or fragment.
 pub struct Flash {
     /// `info` or `error`: also the CSS class.

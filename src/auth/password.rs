@@ -79,6 +79,25 @@ impl Hasher {
         Ok(exists && matched)
     }
 
+    /// Whether a stored password hash is weaker than the configured parameters (or not argon2id),
+    /// so it should be recomputed at the next successful sign-in.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(phc) = argon2::password_hash::phc::PasswordHash::new(stored) else {
+            return true;
+        };
+        if phc.algorithm.as_str() != "argon2id" {
+            return true;
+        }
+        match Params::try_from(&phc) {
+            Ok(old) => {
+                old.m_cost() < self.password.m_cost()
+                    || old.t_cost() < self.password.t_cost()
+                    || old.p_cost() < self.password.p_cost()
+            }
+            Err(_) => true,
+        }
+    }
+
     /// How many password verifications ran, for tests and metrics.
     pub fn password_verifications(&self) -> u64 {
         self.password_verifications.load(Ordering::Relaxed)
@@ -139,7 +158,7 @@ mod tests {
     async fn default_password_hashes_use_at_least_owasp_parameters() {
         let defaults = crate::config::Config::from_args(&Default::default()).unwrap();
         let hasher = Hasher::new(defaults.password_cost, defaults.token_cost, 1).unwrap();
-        let password = Password::new_for_signup("correct horse battery".into()).unwrap();
+        let password = Password::new_for_signup("correct horse battery".into(), 8).unwrap();
 
         let hash = hasher.hash_password(&password).await.unwrap();
 

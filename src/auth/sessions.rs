@@ -5,12 +5,14 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::Connection;
 use serde::Serialize;
 
+use super::throttle;
 use super::tokens::{seconds_until, RefreshToken};
 use crate::db;
 use crate::domain::{Email, Password};
 use crate::error::AppError;
 use crate::models::audit::{AuditEvent, AuditKind, RequestMeta};
 use crate::models::session::{NewSession, RevokeReason, Rotation, SessionRow};
+use crate::models::throttle::ThrottleRow;
 use crate::models::user::{NewUser, UserRow, ROLE_USER};
 use crate::startup::AppState;
 
@@ -146,6 +148,17 @@ pub async fn sign_up(
     password: Password,
     meta: RequestMeta,
 ) -> Result<IssuedTokens, AppError> {
+    let ip_key = meta.ip.as_deref().map(throttle::ip_key);
+    let now = state.clock.now();
+    if let Some(key) = ip_key.clone() {
+        let counted = db::run(&state.pool, move |conn| {
+            Ok(ThrottleRow::find_all(conn, &[key])?)
+        })
+        .await?;
+        if let Some(seconds) = throttle::retry_after(&counted, &state.config.throttle, now) {
+            return Err(AppError::Throttled(seconds));
+        }
+    }
     let password_hash = state.hasher.hash_password(&password).await?;
     let user_id = uuid::Uuid::new_v4().to_string();
     let prepared = prepare_session(state, &user_id).await?;
@@ -157,7 +170,7 @@ pub async fn sign_up(
     };
     let (row_user, session_id) = (user.clone(), prepared.id.clone());
     let refresh = issued_refresh(&prepared);
-    db::run(&state.pool, move |conn| {
+    let created = db::run(&state.pool, move |conn| {
         conn.transaction::<_, AppError, _>(|conn| {
             UserRow::insert(
                 conn,
@@ -181,7 +194,16 @@ pub async fn sign_up(
             Ok(())
         })
     })
-    .await?;
+    .await;
+    if let (Err(AppError::EmailTaken), Some(key)) = (&created, ip_key) {
+        // Sign-up tells whether an address is taken, so probing it counts like a failed sign-in.
+        let fresh_since = now - state.config.throttle.reset_after;
+        db::run(&state.pool, move |conn| {
+            Ok(ThrottleRow::record_failure(conn, &key, now, fresh_since)?)
+        })
+        .await?;
+    }
+    created?;
     issue(state, user, session_id, Some(refresh))
 }
 
@@ -193,11 +215,34 @@ pub async fn sign_in(
     password: Password,
     meta: RequestMeta,
 ) -> Result<IssuedTokens, AppError> {
+    let keys = throttle::keys(email.as_str(), meta.ip.as_deref());
     let lookup = email.clone();
-    let user = db::run(&state.pool, move |conn| {
-        Ok(UserRow::find_by_email(conn, lookup.as_str())?)
+    let (user, counted) = db::run(&state.pool, move |conn| {
+        Ok((
+            UserRow::find_by_email(conn, lookup.as_str())?,
+            ThrottleRow::find_all(conn, &keys)?,
+        ))
     })
     .await?;
+    let now = state.clock.now();
+    // A locked-out account or address is refused before any password is checked, so the right
+    // password does not slip through a lockout.
+    if let Some(seconds) = throttle::retry_after(&counted, &state.config.throttle, now) {
+        let user_id = user.map(|u| u.id);
+        let detail = format!("email={} retry_after={seconds}s", email.as_str());
+        db::run(&state.pool, move |conn| {
+            AuditEvent {
+                kind: AuditKind::SignInThrottled,
+                user_id: user_id.as_deref(),
+                session_id: None,
+                detail: Some(&detail),
+            }
+            .record(conn, &meta, now)?;
+            Ok(())
+        })
+        .await?;
+        return Err(AppError::Throttled(seconds));
+    }
     let matched = state
         .hasher
         .verify_password(&password, user.as_ref().map(|u| u.password_hash.clone()))
@@ -205,10 +250,14 @@ pub async fn sign_in(
     let user = match user {
         Some(user) if matched => user,
         other => {
-            let now = state.clock.now();
             let user_id = other.map(|u| u.id);
             let detail = format!("email={}", email.as_str());
+            let keys = throttle::keys(email.as_str(), meta.ip.as_deref());
+            let fresh_since = now - state.config.throttle.reset_after;
             db::run(&state.pool, move |conn| {
+                for key in &keys {
+                    ThrottleRow::record_failure(conn, key, now, fresh_since)?;
+                }
                 AuditEvent {
                     kind: AuditKind::SignInFailure,
                     user_id: user_id.as_deref(),
@@ -222,6 +271,35 @@ pub async fn sign_in(
             return Err(AppError::InvalidCredentials);
         }
     };
+    if user.is_disabled() {
+        let user_id = user.id.clone();
+        db::run(&state.pool, move |conn| {
+            AuditEvent {
+                kind: AuditKind::SignInFailure,
+                user_id: Some(&user_id),
+                session_id: None,
+                detail: Some("account disabled"),
+            }
+            .record(conn, &meta, now)?;
+            Ok(())
+        })
+        .await?;
+        return Err(AppError::Disabled);
+    }
+    let rehashed = if state.hasher.needs_rehash(&user.password_hash) {
+        Some(state.hasher.hash_password(&password).await?)
+    } else {
+        None
+    };
+    let (user_id, account_key) = (user.id.clone(), throttle::account_key(email.as_str()));
+    db::run(&state.pool, move |conn| {
+        ThrottleRow::clear(conn, &account_key)?;
+        if let Some(hash) = rehashed {
+            UserRow::set_password_hash(conn, &user_id, &hash, now)?;
+        }
+        Ok(())
+    })
+    .await?;
     let prepared = prepare_session(state, &user.id).await?;
     let refresh = issued_refresh(&prepared);
     let session_id = prepared.id.clone();
@@ -244,7 +322,7 @@ pub async fn sign_in(
 }
 
 /// Makes this instance refuse the sessions' access tokens at once.
-fn forget_access_tokens(state: &AppState, session_ids: Vec<String>) {
+pub fn forget_access_tokens(state: &AppState, session_ids: Vec<String>) {
     let until = state.clock.now() + state.tokens.settings().access_ttl + TimeDelta::minutes(1);
     state.revoked.insert(session_ids, until);
 }
@@ -287,7 +365,7 @@ pub async fn refresh(
     let Some((session, user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
         return Err(AppError::InvalidRefreshToken(ENDED));
     };
-    if session.revoked_at.is_some() {
+    if session.revoked_at.is_some() || user.is_disabled() {
         return Err(AppError::InvalidRefreshToken(ENDED));
     }
     if !session.is_live(now) {

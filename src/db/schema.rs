@@ -40,8 +40,17 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_throttles (key) {
+        key -> Text,
+        failures -> BigInt,
+        last_failure_at -> Timestamp,
     }
 }
 
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(audit_events, sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(audit_events, sessions, sign_in_throttles, users);

@@ -12,6 +12,7 @@ pub enum AuditKind {
     SignUp,
     SignInSuccess,
     SignInFailure,
+    SignInThrottled,
     RefreshGrace,
     RefreshReuse,
     SessionExpired,
@@ -22,14 +23,17 @@ pub enum AuditKind {
     AdminUserSessionsRevoked,
     AdminCreated,
     PasswordChanged,
+    UserDisabled,
+    UserEnabled,
 }
 
 impl AuditKind {
     /// Every kind, for filters.
-    pub const ALL: [AuditKind; 13] = [
+    pub const ALL: [AuditKind; 16] = [
         AuditKind::SignUp,
         AuditKind::SignInSuccess,
         AuditKind::SignInFailure,
+        AuditKind::SignInThrottled,
         AuditKind::RefreshGrace,
         AuditKind::RefreshReuse,
         AuditKind::SessionExpired,
@@ -40,6 +44,8 @@ impl AuditKind {
         AuditKind::AdminUserSessionsRevoked,
         AuditKind::AdminCreated,
         AuditKind::PasswordChanged,
+        AuditKind::UserDisabled,
+        AuditKind::UserEnabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +53,7 @@ impl AuditKind {
             AuditKind::SignUp => "signup",
             AuditKind::SignInSuccess => "signin_success",
             AuditKind::SignInFailure => "signin_failure",
+            AuditKind::SignInThrottled => "signin_throttled",
             AuditKind::RefreshGrace => "refresh_grace",
             AuditKind::RefreshReuse => "refresh_reuse",
             AuditKind::SessionExpired => "session_expired",
@@ -57,6 +64,8 @@ impl AuditKind {
             AuditKind::AdminUserSessionsRevoked => "admin_user_sessions_revoked",
             AuditKind::AdminCreated => "admin_created",
             AuditKind::PasswordChanged => "password_changed",
+            AuditKind::UserDisabled => "user_disabled",
+            AuditKind::UserEnabled => "user_enabled",
         }
     }
 }

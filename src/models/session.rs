@@ -58,6 +58,7 @@ pub enum RevokeReason {
     RevokedByUser,
     RevokedByAdmin,
     PasswordChanged,
+    Disabled,
     Reuse,
     Expired,
 }
@@ -70,6 +71,7 @@ impl RevokeReason {
             RevokeReason::RevokedByUser => "revoked_by_user",
             RevokeReason::RevokedByAdmin => "revoked_by_admin",
             RevokeReason::PasswordChanged => "password_changed",
+            RevokeReason::Disabled => "account_disabled",
             RevokeReason::Reuse => "refresh_token_reuse",
             RevokeReason::Expired => "expired",
         }

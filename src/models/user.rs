@@ -21,6 +21,7 @@ pub struct UserRow {
     pub role: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub disabled_at: Option<NaiveDateTime>,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -105,6 +106,25 @@ impl UserRow {
             .filter(users::id.eq_any(ids))
             .select((users::id, users::email))
             .load(conn)
+    }
+
+    /// Marks the account disabled (or enabled again with `None`).
+    pub fn set_disabled(
+        conn: &mut AnyConnection,
+        id: &str,
+        disabled_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::disabled_at.eq(disabled_at),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
     }
 
     pub fn is_admin(&self) -> bool {

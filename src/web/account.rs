@@ -8,7 +8,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::{render, Flash, FragmentError, HtmlError, ShellPage};
+use super::{render, CsrfForm, Flash, FragmentError, HtmlError, ShellPage};
 use crate::auth::csrf;
 use crate::auth::guard::CurrentUser;
 use crate::auth::sessions::{self, PasswordChangeError, RevokeAll};
@@ -55,6 +55,7 @@ impl DeviceView {
 #[derive(Template)]
 #[template(path = "account_fragment.html")]
 pub struct AccountFragment<'a> {
+    pub csrf_token: &'a str,
     pub email: &'a str,
     pub role: &'a str,
     pub devices: Vec<DeviceView>,
@@ -78,10 +79,12 @@ pub async fn show_account(session: Session) -> Result<HttpResponse, HtmlError> {
 /// The fragment, rendered with a status and an optional message.
 async fn account_view(
     state: &web::Data<AppState>,
+    session: &Session,
     user: &CurrentUser,
     status: StatusCode,
     flash: Option<Flash>,
 ) -> Result<HttpResponse, AppError> {
+    let csrf_token = csrf::token(session)?;
     let now = state.clock.now();
     let user_id = user.user_id.clone();
     let (account, devices) = db::run(&state.pool, move |conn| {
@@ -94,6 +97,7 @@ async fn account_view(
     Ok(render(
         status,
         &AccountFragment {
+            csrf_token: &csrf_token,
             email: &account.email,
             role: &account.role,
             devices: devices
@@ -108,18 +112,22 @@ async fn account_view(
 /// `GET /fragments/account` (bearer): email, role and devices.
 pub async fn account_fragment(
     state: web::Data<AppState>,
+    session: Session,
     user: CurrentUser,
 ) -> Result<HttpResponse, FragmentError> {
-    Ok(account_view(&state, &user, StatusCode::OK, None).await?)
+    Ok(account_view(&state, &session, &user, StatusCode::OK, None).await?)
 }
 
 /// `POST /fragments/account/sessions/{id}/revoke` (bearer): signs out one of the user's devices.
 pub async fn revoke_device(
     state: web::Data<AppState>,
+    session: Session,
     user: CurrentUser,
     meta: RequestMeta,
     path: web::Path<String>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, FragmentError> {
+    csrf::verify(&session, &form.csrf_token)?;
     let (status, flash) = match sessions::revoke_own_session(
         &state,
         &user.user_id,
@@ -139,15 +147,18 @@ pub async fn revoke_device(
         ),
         Err(error) => return Err(error.into()),
     };
-    Ok(account_view(&state, &user, status, Some(flash)).await?)
+    Ok(account_view(&state, &session, &user, status, Some(flash)).await?)
 }
 
 /// `POST /fragments/account/sessions/revoke-others` (bearer): signs out every other device.
 pub async fn revoke_other_devices(
     state: web::Data<AppState>,
+    session: Session,
     user: CurrentUser,
     meta: RequestMeta,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, FragmentError> {
+    csrf::verify(&session, &form.csrf_token)?;
     let ended = sessions::revoke_all_for_user(
         &state,
         &user.user_id,
@@ -161,12 +172,14 @@ pub async fn revoke_other_devices(
         1 => "Signed out 1 other device.".to_owned(),
         n => format!("Signed out {n} other devices."),
     });
-    Ok(account_view(&state, &user, StatusCode::OK, Some(flash)).await?)
+    Ok(account_view(&state, &session, &user, StatusCode::OK, Some(flash)).await?)
 }
 
 /// Fields of the password-change form.
 #[derive(Deserialize)]
 pub struct PasswordForm {
+    #[serde(default)]
+    csrf_token: String,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -180,18 +193,20 @@ pub struct PasswordForm {
 /// expired token).
 pub async fn change_password(
     state: web::Data<AppState>,
+    session: Session,
     user: CurrentUser,
     meta: RequestMeta,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, FragmentError> {
     let form = form.into_inner();
+    csrf::verify(&session, &form.csrf_token)?;
     let refuse = |message: String| Some(Flash::error(message));
     let refusal = if form.new_password != form.new_password_confirm {
         refuse("The two new passwords do not match.".into())
     } else {
         match (
             Password::for_signin(form.current_password),
-            Password::new_for_signup(form.new_password),
+            Password::new_for_signup(form.new_password, state.config.password_min_length),
         ) {
             (Err(_), _) => refuse("Enter your current password.".into()),
             (_, Err(message)) => refuse(message),
@@ -211,7 +226,9 @@ pub async fn change_password(
                         n => format!("{n} other sessions were signed out"),
                     };
                     let flash = Flash::info(format!("Your password has been changed; {others}."));
-                    return Ok(account_view(&state, &user, StatusCode::OK, Some(flash)).await?);
+                    return Ok(
+                        account_view(&state, &session, &user, StatusCode::OK, Some(flash)).await?,
+                    );
                 }
                 Err(PasswordChangeError::WrongCurrentPassword) => {
                     refuse("The current password is incorrect.".into())
@@ -221,5 +238,5 @@ pub async fn change_password(
             },
         }
     };
-    Ok(account_view(&state, &user, StatusCode::BAD_REQUEST, refusal).await?)
+    Ok(account_view(&state, &session, &user, StatusCode::BAD_REQUEST, refusal).await?)
 }

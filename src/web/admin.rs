@@ -60,6 +60,9 @@ pub async fn show_audit(session: Session) -> Result<HttpResponse, HtmlError> {
 pub struct SessionsQuery {
     #[serde(default)]
     page: Option<u32>,
+    /// Only in the forms' posts.
+    #[serde(default)]
+    csrf_token: String,
     #[serde(default)]
     email: Option<String>,
 }
@@ -87,6 +90,7 @@ pub struct AdminSessionView {
 #[derive(Template)]
 #[template(path = "admin_sessions_fragment.html")]
 pub struct AdminSessionsFragment {
+    pub csrf_token: String,
     pub stats: SessionStats,
     pub rows: Vec<AdminSessionView>,
     pub search: String,
@@ -131,6 +135,7 @@ fn pages(total: i64) -> i64 {
 
 async fn sessions_view(
     state: &web::Data<AppState>,
+    session: &Session,
     admin: &CurrentUser,
     query: &SessionsQuery,
     status: StatusCode,
@@ -165,6 +170,7 @@ async fn sessions_view(
     Ok(render(
         status,
         &AdminSessionsFragment {
+            csrf_token: csrf::token(session)?,
             stats,
             rows,
             search: search.unwrap_or_default(),
@@ -180,22 +186,25 @@ async fn sessions_view(
 /// `GET /fragments/admin/sessions?page=&email=` (admin bearer).
 pub async fn sessions_fragment(
     state: web::Data<AppState>,
+    session: Session,
     user: CurrentUser,
     query: web::Query<SessionsQuery>,
 ) -> Result<HttpResponse, FragmentError> {
     require_admin(&user)?;
-    sessions_view(&state, &user, &query, StatusCode::OK, None).await
+    sessions_view(&state, &session, &user, &query, StatusCode::OK, None).await
 }
 
 /// `POST /fragments/admin/sessions/{id}/revoke` (admin bearer): ends one session; audited.
 pub async fn revoke_session(
     state: web::Data<AppState>,
+    session: Session,
     user: CurrentUser,
     meta: RequestMeta,
     path: web::Path<String>,
     form: web::Form<SessionsQuery>,
 ) -> Result<HttpResponse, FragmentError> {
     require_admin(&user)?;
+    csrf::verify(&session, &form.csrf_token)?;
     let (status, flash) =
         match sessions::admin_revoke_session(&state, &user.user_id, &path, meta).await {
             Ok(()) => (StatusCode::OK, Flash::info("The session has been revoked.")),
@@ -205,18 +214,20 @@ pub async fn revoke_session(
             ),
             Err(error) => return Err(error.into()),
         };
-    sessions_view(&state, &user, &form, status, Some(flash)).await
+    sessions_view(&state, &session, &user, &form, status, Some(flash)).await
 }
 
 /// `POST /fragments/admin/users/{id}/revoke-all` (admin bearer): ends every session of a user.
 pub async fn revoke_user_sessions(
     state: web::Data<AppState>,
+    session: Session,
     user: CurrentUser,
     meta: RequestMeta,
     path: web::Path<String>,
     form: web::Form<SessionsQuery>,
 ) -> Result<HttpResponse, FragmentError> {
     require_admin(&user)?;
+    csrf::verify(&session, &form.csrf_token)?;
     let target = path.into_inner();
     let lookup = target.clone();
     let email = db::run(&state.pool, move |conn| Ok(UserRow::find(conn, &lookup)?))
@@ -232,7 +243,49 @@ pub async fn revoke_user_sessions(
     )
     .await?;
     let flash = Flash::info(format!("Revoked {ended} session(s) of {email}."));
-    sessions_view(&state, &user, &form, StatusCode::OK, Some(flash)).await
+    sessions_view(&state, &session, &user, &form, StatusCode::OK, Some(flash)).await
+}
+
+/// `POST /fragments/admin/users/{id}/disable` (admin bearer): disables the account and ends
+/// all its sessions; audited.
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    session: Session,
+    user: CurrentUser,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    form: web::Form<SessionsQuery>,
+) -> Result<HttpResponse, FragmentError> {
+    require_admin(&user)?;
+    csrf::verify(&session, &form.csrf_token)?;
+    let target = path.into_inner();
+    if target == user.user_id {
+        let flash = Flash::error("You cannot disable your own account.");
+        return sessions_view(
+            &state,
+            &session,
+            &user,
+            &form,
+            StatusCode::BAD_REQUEST,
+            Some(flash),
+        )
+        .await;
+    }
+    let (actor, now) = (user.user_id.clone(), state.clock.now());
+    let (email, ended) = db::run(&state.pool, move |conn| {
+        let email = UserRow::find(conn, &target)?
+            .ok_or(AppError::NotFound)?
+            .email;
+        let ended = crate::admin::disable_user(conn, &target, Some(&actor), &meta, now)?;
+        Ok((email, ended))
+    })
+    .await?;
+    let count = ended.len();
+    sessions::forget_access_tokens(&state, ended);
+    let flash = Flash::info(format!(
+        "Disabled {email} and revoked {count} session(s). `latchkey enable-user` lets them back in."
+    ));
+    sessions_view(&state, &session, &user, &form, StatusCode::OK, Some(flash)).await
 }
 
 /// Filters of the audit log.

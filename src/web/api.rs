@@ -61,7 +61,8 @@ pub async fn sign_up(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let email = Email::parse(&body.email).map_err(AppError::Validation)?;
-    let password = Password::new_for_signup(body.password).map_err(AppError::Validation)?;
+    let password = Password::new_for_signup(body.password, state.config.password_min_length)
+        .map_err(AppError::Validation)?;
     let issued = sessions::sign_up(&state, email, password, meta).await?;
     Ok(no_store(
         HttpResponse::Created().json(TokenResponse::from(issued)),

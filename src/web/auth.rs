@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use super::{render, HtmlError};
+use super::{render, CsrfForm, HtmlError};
 use crate::auth::cookies::{cleared_refresh_cookie, refresh_cookie, REFRESH_COOKIE};
 use crate::auth::csrf;
 use crate::auth::sessions::{self, IssuedTokens, UserSummary};
@@ -60,13 +60,6 @@ pub struct LoginForm {
     csrf_token: String,
 }
 
-/// A form that carries only the CSRF token (logout buttons).
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 pub async fn show_signup(session: Session) -> Result<HttpResponse, HtmlError> {
     let csrf_token = csrf::token(&session)?;
     Ok(render(
@@ -108,10 +101,11 @@ pub async fn submit_signup(
             "The two passwords do not match.",
         ));
     }
-    let password = match Password::new_for_signup(form.password.clone()) {
-        Ok(password) => password,
-        Err(message) => return Ok(again(StatusCode::BAD_REQUEST, &message)),
-    };
+    let password =
+        match Password::new_for_signup(form.password.clone(), state.config.password_min_length) {
+            Ok(password) => password,
+            Err(message) => return Ok(again(StatusCode::BAD_REQUEST, &message)),
+        };
     match sessions::sign_up(&state, email, password, meta).await {
         Ok(issued) => Ok(signed_in(&issued)),
         Err(error @ AppError::EmailTaken) => Ok(again(
@@ -194,36 +188,6 @@ fn signed_in(issued: &IssuedTokens) -> HttpResponse {
     response.finish()
 }
 
-/// Refuses requests that a browser marks as coming from another site, or whose `Origin` is not
-/// this service's.
-fn check_same_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
-    const CROSS: &str = "Cross-site requests are not accepted here.";
-    if let Some(site) = req.headers().get("sec-fetch-site") {
-        if !matches!(site.to_str(), Ok("same-origin") | Ok("none")) {
-            return Err(AppError::Forbidden(CROSS));
-        }
-    }
-    let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin = origin
-        .to_str()
-        .map_err(|_| AppError::Forbidden(CROSS))?
-        .to_ascii_lowercase();
-    let allowed = match &state.config.public_origin {
-        Some(public) => origin == *public,
-        None => {
-            let host = req.connection_info().host().to_ascii_lowercase();
-            origin == format!("http://{host}") || origin == format!("https://{host}")
-        }
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(CROSS))
-    }
-}
-
 /// Body of a successful browser refresh.
 #[derive(Serialize)]
 pub struct BrowserRefreshResponse {
@@ -244,9 +208,6 @@ pub async fn refresh(
             "Refresh requests must carry the header X-Latchkey-Refresh: 1.",
         )
         .error_response();
-    }
-    if let Err(error) = check_same_origin(&req, &state) {
-        return error.error_response();
     }
     let Some(cookie) = req.cookie(REFRESH_COOKIE) else {
         return refresh_refused(AppError::InvalidRefreshToken(
@@ -292,7 +253,6 @@ pub async fn log_out(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     csrf::verify(&session, &form.csrf_token)?;
-    check_same_origin(&req, &state)?;
     if let Some(cookie) = req.cookie(REFRESH_COOKIE) {
         sessions::log_out_with_refresh_token(&state, cookie.value(), meta).await?;
     }
@@ -309,7 +269,6 @@ pub async fn log_out_everywhere(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, HtmlError> {
     csrf::verify(&session, &form.csrf_token)?;
-    check_same_origin(&req, &state)?;
     if let Some(cookie) = req.cookie(REFRESH_COOKIE) {
         sessions::log_out_everywhere_with_refresh_token(&state, cookie.value(), meta).await?;
     }

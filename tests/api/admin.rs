@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, PASSWORD};
 
 fn make_admin(app: &TestApp, email: &str) -> AdminOutcome {
     create_admin(&app.state, &Email::parse(email).unwrap(), || {
-        Password::new_for_signup(PASSWORD.into())
+        Password::new_for_signup(PASSWORD.into(), 8)
     })
     .unwrap()
 }
@@ -38,7 +38,7 @@ async fn create_admin_refuses_a_weak_password_and_creates_nothing() {
     let result = create_admin(
         &app.state,
         &Email::parse("root@example.com").unwrap(),
-        || Password::new_for_signup("short".into()),
+        || Password::new_for_signup("short".into(), 8),
     );
     assert!(result.unwrap_err().contains("at least 8"));
     assert_eq!(app.count("users"), 0);

@@ -9,7 +9,7 @@ async fn admin_token(app: &TestApp) -> String {
     create_admin(
         &app.state,
         &Email::parse("root@example.com").unwrap(),
-        || Password::new_for_signup(PASSWORD.into()),
+        || Password::new_for_signup(PASSWORD.into(), 8),
     )
     .unwrap();
     app.api_signin("root@example.com", PASSWORD).await.json()["access_token"]
@@ -291,7 +291,11 @@ async fn the_audit_page_filters_by_kind_and_user_and_pages() {
 
 #[actix_web::test]
 async fn the_audit_page_shows_fifty_events_a_page_newest_first() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| {
+        s.throttle_account_limit = Some("1000".into());
+        s.throttle_ip_limit = Some("1000".into());
+    })
+    .await;
     app.api_user("ada@example.com").await;
     for _ in 0..55 {
         app.api_signin("ada@example.com", "wrong password").await;

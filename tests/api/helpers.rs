@@ -29,7 +29,12 @@ pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) LatchkeyTest/1.0";
 /// A database that exists for one test and is removed afterwards.
 pub enum TestDatabase {
     Sqlite,
-    Postgres { admin_url: String, name: String },
+    /// Another test app's database: that app removes it.
+    Borrowed,
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDatabase {
@@ -118,8 +123,22 @@ impl TestApp {
         let (db, url) = TestDatabase::create(dir.path());
         let mut settings = test_settings(dir.path(), url);
         adjust(&mut settings);
+        Self::spawn_on(settings, db, dir).await
+    }
+
+    /// A second instance on this instance's database, with its own state and caches (as another
+    /// process would have).
+    pub async fn another_instance(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = self.settings.clone();
+        settings.data_dir = Some(dir.path().to_string_lossy().into_owned());
+        Self::spawn_on(settings, TestDatabase::Borrowed, dir).await
+    }
+
+    async fn spawn_on(settings: SettingsArgs, db: TestDatabase, dir: tempfile::TempDir) -> TestApp {
         let clock = Clock::system();
         let state = Self::state(&settings, clock.clone());
+        latchkey::startup::start_background_tasks(&state);
         let service = Rc::new(atest::init_service(build_app(state.clone())).await);
         let call: Call = Rc::new(move |req: TestRequest| {
             let service = service.clone();
@@ -254,15 +273,21 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Posts a form with a bearer token, as the page script does for forms inside fragments.
+    /// Posts a form with a bearer token and a CSRF token, as the page script does for forms
+    /// inside fragments (from a fresh browser, whose session cookie carries the CSRF secret).
     pub async fn post_form_bearer(&self, path: &str, token: &str, form: &[(&str, &str)]) -> Resp {
-        self.call(
-            TestRequest::post()
-                .uri(path)
-                .insert_header(("authorization", format!("Bearer {token}")))
-                .set_form(form),
-        )
-        .await
+        let browser = self.browser();
+        let csrf = browser.csrf_token("/account").await;
+        let mut fields = form.to_vec();
+        fields.push(("csrf_token", &csrf));
+        browser
+            .send(
+                TestRequest::post()
+                    .insert_header(("authorization", format!("Bearer {token}")))
+                    .set_form(&fields),
+                path,
+            )
+            .await
     }
 
     pub async fn get_bearer(&self, path: &str, token: &str) -> Resp {
