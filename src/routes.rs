@@ -81,6 +81,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::revoke_user_sessions),
         )
         .route(
+            "/fragments/admin/users/{id}/disable",
+            web::post().to(admin::disable_user),
+        )
+        .route(
             "/fragments/admin/audit",
             web::get().to(admin::audit_fragment),
         )

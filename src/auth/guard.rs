@@ -2,6 +2,7 @@
 //! handlers the current user, the admin, a bearer refresh token and the request's origin details.
 
 use std::future::{ready, Ready};
+use std::net::IpAddr;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -149,6 +150,31 @@ impl FromRequest for BearerRefreshToken {
     }
 }
 
+/// The client's address: the socket peer, unless that peer is a trusted proxy, in which case the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            // A malformed hop: stop at the proxy rather than trust what lies beyond it.
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
+}
+
 /// Longest user agent kept in the database.
 const MAX_USER_AGENT: usize = 512;
 
@@ -163,8 +189,12 @@ impl FromRequest for RequestMeta {
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect::<String>())
             .filter(|ua| !ua.is_empty());
+        let trusted = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.config.trusted_proxies.as_slice())
+            .unwrap_or_default();
         ready(Ok(RequestMeta {
-            ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+            ip: client_ip(req, trusted).map(|ip| ip.to_string()),
             user_agent,
         }))
     }

@@ -1,6 +1,6 @@
 //! Argon2id for passwords and refresh tokens, with a cap on how many run at once.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use actix_web::web;
@@ -23,6 +23,9 @@ pub struct Hasher {
     /// email costs the same as a wrong password.
     dummy_hash: String,
     password_verifications: AtomicU64,
+    /// Password hashes running now, and the most that ever ran at once (for tests and metrics).
+    in_flight: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
 }
 
 fn params(cost: HashCost) -> Result<Params, AppError> {
@@ -48,6 +51,8 @@ impl Hasher {
             token_permits: Arc::new(Semaphore::new(concurrency * 4)),
             dummy_hash,
             password_verifications: AtomicU64::new(0),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            peak: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -55,7 +60,8 @@ impl Hasher {
     pub async fn hash_password(&self, password: &Password) -> Result<String, AppError> {
         let params = self.password.clone();
         let password = password.clone();
-        Self::capped(&self.permits, move || hash_with(&params, &password)).await
+        self.password_work(move || hash_with(&params, &password))
+            .await
     }
 
     /// The same, for command-line tools that run outside the server.
@@ -74,8 +80,9 @@ impl Hasher {
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let password = password.clone();
         self.password_verifications.fetch_add(1, Ordering::Relaxed);
-        let matched =
-            Self::capped(&self.permits, move || Ok(verify(password.expose(), &hash))).await?;
+        let matched = self
+            .password_work(move || Ok(verify(password.expose(), &hash)))
+            .await?;
         Ok(exists && matched)
     }
 
@@ -124,6 +131,27 @@ impl Hasher {
         T: Send + 'static,
     {
         Self::capped(&self.token_permits, work).await
+    }
+
+    /// The most password hashes that ever ran at once; never above the configured cap.
+    pub fn peak_concurrency(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    async fn password_work<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (in_flight, peak) = (self.in_flight.clone(), self.peak.clone());
+        Self::capped(&self.permits, move || {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let result = work();
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+        .await
     }
 
     async fn capped<T, F>(permits: &Semaphore, work: F) -> Result<T, AppError>

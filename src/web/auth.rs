@@ -171,8 +171,21 @@ pub async fn submit_login(
         Err(error @ AppError::InvalidCredentials) => {
             Ok(again(StatusCode::UNAUTHORIZED, &error.to_string()))
         }
+        Err(error @ AppError::Throttled(_)) => Ok(throttled(again, &error)),
+        Err(error @ AppError::Disabled) => Ok(again(StatusCode::FORBIDDEN, &error.to_string())),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The form again with status 429, the wait in words, and `Retry-After`.
+fn throttled(again: impl Fn(StatusCode, &str) -> HttpResponse, error: &AppError) -> HttpResponse {
+    let mut response = again(StatusCode::TOO_MANY_REQUESTS, &error.to_string());
+    if let AppError::Throttled(seconds) = error {
+        if let Ok(value) = HeaderValue::from_str(&seconds.max(&1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
 }
 
 /// Post/Redirect/Get after signing in: the refresh cookie, then `/account`.

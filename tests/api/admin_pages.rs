@@ -5,7 +5,7 @@ use latchkey::domain::{Email, Password};
 
 use crate::helpers::{TestApp, PASSWORD};
 
-async fn admin_token(app: &TestApp) -> String {
+pub async fn admin_token(app: &TestApp) -> String {
     create_admin(
         &app.state,
         &Email::parse("root@example.com").unwrap(),

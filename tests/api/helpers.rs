@@ -129,9 +129,15 @@ impl TestApp {
     /// A second instance on this instance's database, with its own state and caches (as another
     /// process would have).
     pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// The same, with settings adjusted by `adjust` (e.g. a restart with stronger parameters).
+    pub async fn another_instance_with(&self, adjust: impl FnOnce(&mut SettingsArgs)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = self.settings.clone();
         settings.data_dir = Some(dir.path().to_string_lossy().into_owned());
+        adjust(&mut settings);
         Self::spawn_on(settings, TestDatabase::Borrowed, dir).await
     }
 
@@ -201,6 +207,17 @@ impl TestApp {
         rows
     }
 
+    /// Every audit row as text, to search for anything that must never be recorded.
+    pub fn audit_dump(&self) -> String {
+        let mut conn = self.conn();
+        latchkey::models::audit::AuditEventRow::latest(&mut conn, None, None, 100_000, 0)
+            .unwrap()
+            .iter()
+            .map(|e| format!("{e:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     pub fn browser(&self) -> Browser<'_> {
         Browser {
             app: self,
@@ -258,6 +275,7 @@ impl TestApp {
         self.call(
             TestRequest::post()
                 .uri("/api/auth/refresh")
+                .insert_header(("user-agent", USER_AGENT))
                 .insert_header(("authorization", format!("Bearer {refresh_token}"))),
         )
         .await
@@ -294,6 +312,7 @@ impl TestApp {
         self.call(
             TestRequest::get()
                 .uri(path)
+                .insert_header(("user-agent", USER_AGENT))
                 .insert_header(("authorization", format!("Bearer {token}"))),
         )
         .await
@@ -303,6 +322,7 @@ impl TestApp {
         self.call(
             TestRequest::delete()
                 .uri(path)
+                .insert_header(("user-agent", USER_AGENT))
                 .insert_header(("authorization", format!("Bearer {token}"))),
         )
         .await

@@ -13,6 +13,7 @@ mod devices;
 mod expiry;
 mod malformed;
 mod refresh;
+mod security;
 mod signin;
 mod signup;
 mod tokens;
