@@ -27,7 +27,7 @@ impl Email {
                     && local.len() <= 64
                     && !local.contains('@')
                     && valid_domain(domain)
-                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && !email.chars().any(invisible)
                     && !email.contains(['<', '>', '(', ')', '[', ']', ',', ';', ':', '\\', '"'])
             }
             None => false,
@@ -41,6 +41,14 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters that would let two addresses look alike or hide text: whitespace, controls,
+/// zero-width and bidirectional formatting characters.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFF}')
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -92,6 +100,10 @@ mod tests {
             "ada@example..com",
             "<ada>@example.com",
             "ada@exa\u{0}mple.com",
+            "ada\u{202E}moc.elpmaxe@example.com",
+            "a\u{200B}da@example.com",
+            "ada\u{FF20}example.com",
+            "ada@example.com\u{FEFF}",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }

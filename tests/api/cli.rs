@@ -120,3 +120,38 @@ fn serve_prints_its_url_answers_health_and_stops_gracefully_on_sigterm() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn disable_user_and_enable_user_work_by_email_and_refuse_unknown_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = latchkey(dir.path())
+        .args(["create-admin", "--email", "ada@example.com"])
+        .env("LATCHKEY_ADMIN_PASSWORD", "a long admin password")
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+
+    let disabled = latchkey(dir.path())
+        .args(["disable-user", "--email", "ADA@example.com"])
+        .output()
+        .unwrap();
+    assert!(
+        disabled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&disabled.stderr)
+    );
+    assert!(String::from_utf8_lossy(&disabled.stdout).contains("ada@example.com is disabled"));
+
+    let enabled = latchkey(dir.path())
+        .args(["enable-user", "--email", "ada@example.com"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&enabled.stdout).contains("may sign in again"));
+
+    let unknown = latchkey(dir.path())
+        .args(["disable-user", "--email", "nobody@example.com"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account has the email"));
+}
