@@ -107,6 +107,12 @@ pub struct SettingsArgs {
     /// Comma-separated proxy IPs whose X-Forwarded-For is believed [default: none]
     #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
+    /// Log format: text or json (JSON lines) [default: text]
+    #[arg(long, env = "LATCHKEY_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// Longest wait for a database connection before answering 503 [default: 2s]
+    #[arg(long, env = "LATCHKEY_DB_TIMEOUT", global = true)]
+    pub db_timeout: Option<String>,
     /// HTTP worker threads [default: number of cores]
     #[arg(long, env = "LATCHKEY_WORKERS", global = true)]
     pub workers: Option<String>,
@@ -244,6 +250,7 @@ pub struct Config {
     pub token_cost: HashCost,
     pub argon2_concurrency: usize,
     pub db_pool_size: u32,
+    pub db_timeout: TimeDelta,
     pub workers: usize,
     pub password_min_length: usize,
     pub revocation_poll: TimeDelta,
@@ -375,6 +382,7 @@ impl Config {
                 cores,
             )?,
             db_pool_size: number(&args.db_pool_size, "LATCHKEY_DB_POOL_SIZE", 10)?,
+            db_timeout: duration(&args.db_timeout, "LATCHKEY_DB_TIMEOUT", "2s")?,
             workers: number(&args.workers, "LATCHKEY_WORKERS", cores)?,
             password_min_length,
             revocation_poll: duration(&args.revocation_poll, "LATCHKEY_REVOCATION_POLL", "2s")?,

@@ -24,7 +24,7 @@ pub type DbConn = PooledConnection<BackendManager>;
 
 /// Opens a pool and checks that one connection can be made, so a bad URL fails at start-up with
 /// the backend's own message.
-pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, String> {
+pub fn connect(url: &DatabaseUrl, size: u32, wait: Duration) -> Result<DbPool, String> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -40,7 +40,7 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, String> {
     Pool::builder()
         .max_size(size)
         .min_idle(Some(size.min(2)))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(wait)
         .build(manager)
         .map_err(|e| format!("cannot open database {}: {e}", url.describe()))
 }

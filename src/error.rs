@@ -130,9 +130,42 @@ impl ResponseError for AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match error {
-            diesel::result::Error::NotFound => AppError::NotFound,
+            Error::NotFound => AppError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_owned())
+            }
+            Error::DatabaseError(_, info) if database_unavailable(info.message()) => {
+                AppError::Unavailable(info.message().to_owned())
+            }
+            Error::BrokenTransactionManager => {
+                AppError::Unavailable("the connection broke inside a transaction".into())
+            }
             other => AppError::unexpected(other),
         }
     }
+}
+
+/// Whether a database error means "the database cannot serve right now" (connection lost, server
+/// shutting down, file locked, read-only or full) rather than a bug: those answer 503.
+fn database_unavailable(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "connection",
+        "terminating",
+        "server closed",
+        "shutting down",
+        "could not connect",
+        "the database system is",
+        "database is locked",
+        "readonly",
+        "read-only",
+        "disk",
+        "database or disk is full",
+        "i/o error",
+        "unable to open",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }

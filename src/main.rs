@@ -55,13 +55,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_server=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,actix_server=warn".into());
+    match cli.settings.log_format.as_deref().map(str::trim) {
+        None | Some("text") => tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .init(),
+        Some("json") => tracing_subscriber::fmt()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+        Some(other) => {
+            eprintln!(
+                "latchkey: invalid setting LATCHKEY_LOG_FORMAT: {other:?} is not text or json"
+            );
+            return ExitCode::from(2);
+        }
+    }
     let config = match Config::from_args(&cli.settings) {
         Ok(config) => config,
         Err(e) => {

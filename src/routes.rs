@@ -10,6 +10,8 @@ use crate::web::{account, admin, api, auth, pages};
 pub const PUBLIC: &[&str] = &[
     "/",
     "/healthz",
+    "/livez",
+    "/metrics",
     "/static/{dir}/{file}",
     "/signup",
     "/login",
@@ -33,6 +35,8 @@ pub fn is_public(pattern: &str) -> bool {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
         .route("/healthz", web::get().to(pages::health))
+        .route("/livez", web::get().to(pages::live))
+        .route("/metrics", web::get().to(pages::metrics))
         .route("/static/{dir}/{file}", web::get().to(pages::static_file))
         // Browser: forms and the cookie-authenticated refresh endpoint.
         .service(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::MessageBody;
 use actix_web::cookie::Key;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, DefaultHeaders, Logger};
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use base64::Engine;
 use chrono::TimeDelta;
@@ -23,6 +23,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::db::{self, DbPool};
+use crate::metrics::{observe_requests, Metrics};
 use crate::models::throttle::ThrottleRow;
 use crate::routes;
 use crate::web::{extractor_errors, pages};
@@ -41,6 +42,7 @@ pub struct AppState {
     pub clock: Clock,
     pub revoked: RevokedSessions,
     pub session_key: Key,
+    pub metrics: Metrics,
 }
 
 /// A start-up failure, said plainly.
@@ -51,7 +53,9 @@ pub struct StartupError(pub String);
 impl AppState {
     /// Connects, migrates, loads or creates keys. Blocking: call before serving.
     pub fn build(config: Config, clock: Clock) -> Result<Self, StartupError> {
-        let pool = db::connect(&config.database_url, config.db_pool_size).map_err(StartupError)?;
+        let wait = config.db_timeout.to_std().unwrap_or(Duration::from_secs(2));
+        let pool =
+            db::connect(&config.database_url, config.db_pool_size, wait).map_err(StartupError)?;
         let mut conn = pool
             .get()
             .map_err(|e| StartupError(format!("cannot connect to the database: {e}")))?;
@@ -78,6 +82,7 @@ impl AppState {
             clock,
             revoked: RevokedSessions::default(),
             session_key,
+            metrics: Metrics::default(),
         };
         state
             .poll_revocations()
@@ -211,7 +216,7 @@ pub fn build_app(
         .wrap(from_fn(reject_cross_site))
         .wrap(csrf_session_middleware(session_key))
         .wrap(headers)
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
+        .wrap(from_fn(observe_requests))
         .configure(routes::configure)
         .default_service(web::to(pages::not_found))
 }

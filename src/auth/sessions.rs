@@ -10,6 +10,7 @@ use super::tokens::{seconds_until, RefreshToken};
 use crate::db;
 use crate::domain::{Email, Password};
 use crate::error::AppError;
+use crate::metrics::{RefreshOutcome, SignInOutcome};
 use crate::models::audit::{AuditEvent, AuditKind, RequestMeta};
 use crate::models::session::{NewSession, RevokeReason, Rotation, SessionRow};
 use crate::models::throttle::ThrottleRow;
@@ -241,6 +242,7 @@ pub async fn sign_in(
             Ok(())
         })
         .await?;
+        state.metrics.sign_in(SignInOutcome::Throttled);
         return Err(AppError::Throttled(seconds));
     }
     let matched = state
@@ -268,6 +270,7 @@ pub async fn sign_in(
                 Ok(())
             })
             .await?;
+            state.metrics.sign_in(SignInOutcome::Failure);
             return Err(AppError::InvalidCredentials);
         }
     };
@@ -284,6 +287,7 @@ pub async fn sign_in(
             Ok(())
         })
         .await?;
+        state.metrics.sign_in(SignInOutcome::Disabled);
         return Err(AppError::Disabled);
     }
     let rehashed = if state.hasher.needs_rehash(&user.password_hash) {
@@ -318,6 +322,7 @@ pub async fn sign_in(
         })
     })
     .await?;
+    state.metrics.sign_in(SignInOutcome::Success);
     issue(state, UserSummary::from(&user), session_id, Some(refresh))
 }
 
@@ -349,11 +354,15 @@ pub async fn refresh(
     token: &str,
     meta: RequestMeta,
 ) -> Result<IssuedTokens, AppError> {
+    let invalid = |message| {
+        state.metrics.refresh(RefreshOutcome::Invalid);
+        AppError::InvalidRefreshToken(message)
+    };
     let now = state.clock.now();
     let claims = state
         .tokens
         .verify_refresh(token, now)
-        .map_err(|_| AppError::InvalidRefreshToken("The refresh token is invalid or expired."))?;
+        .map_err(|_| invalid("The refresh token is invalid or expired."))?;
     let sid = claims.sid.clone();
     let found = db::run(&state.pool, move |conn| {
         let Some(session) = SessionRow::find(conn, &sid)? else {
@@ -363,12 +372,13 @@ pub async fn refresh(
     })
     .await?;
     let Some((session, user)) = found.filter(|(s, _)| s.user_id == claims.sub) else {
-        return Err(AppError::InvalidRefreshToken(ENDED));
+        return Err(invalid(ENDED));
     };
     if session.revoked_at.is_some() || user.is_disabled() {
-        return Err(AppError::InvalidRefreshToken(ENDED));
+        return Err(invalid(ENDED));
     }
     if !session.is_live(now) {
+        state.metrics.refresh(RefreshOutcome::Expired);
         revoke(
             state,
             &session,
@@ -427,6 +437,7 @@ pub async fn refresh(
             })
             .await?;
             if won {
+                state.metrics.refresh(RefreshOutcome::Rotated);
                 let refresh = IssuedRefresh {
                     token: next,
                     max_age_seconds: seconds_until(idle_expires_at, now),
@@ -476,6 +487,7 @@ async fn grace(
         Ok(())
     })
     .await?;
+    state.metrics.refresh(RefreshOutcome::Grace);
     issue(state, UserSummary::from(user), session.id.clone(), None)
 }
 
@@ -485,6 +497,7 @@ async fn reuse(
     meta: RequestMeta,
 ) -> Result<IssuedTokens, AppError> {
     tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse: session revoked");
+    state.metrics.refresh(RefreshOutcome::Reuse);
     revoke(
         state,
         session,

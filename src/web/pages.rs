@@ -31,6 +31,27 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// `GET /livez`: 200 while the process serves, with no database work (the framework floor).
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let active = db::run(&state.pool, move |conn| {
+        Ok(crate::models::session::SessionRow::count_active(
+            conn, now, None,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(active)))
+}
+
 /// Files under `static/`, embedded in the binary so it runs from anywhere.
 const STATIC_FILES: &[(&str, &str, &str, &str)] = &[
     (

@@ -155,3 +155,60 @@ fn disable_user_and_enable_user_work_by_email_and_refuse_unknown_accounts() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account has the email"));
 }
+
+#[test]
+fn json_logs_carry_the_request_id_on_every_request_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = latchkey(dir.path())
+        .env("LATCHKEY_ADDR", "127.0.0.1:0")
+        .env("LATCHKEY_WORKERS", "1")
+        .env("LATCHKEY_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"GET /api/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let request_id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("a request id header")
+        .trim()
+        .to_owned();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    let answered: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "answered")
+        .collect();
+    assert_eq!(answered.len(), 1, "{logs}");
+    assert_eq!(answered[0]["span"]["request_id"], request_id.as_str());
+    assert_eq!(answered[0]["fields"]["status"], 401);
+    assert!(
+        logs.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "every line is JSON: {logs}"
+    );
+}

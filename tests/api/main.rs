@@ -13,6 +13,7 @@ mod csrf;
 mod devices;
 mod expiry;
 mod malformed;
+mod operations;
 mod properties;
 mod refresh;
 mod security;
