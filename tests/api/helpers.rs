@@ -39,7 +39,7 @@ pub enum TestDatabase {
 
 impl TestDatabase {
     /// Makes a fresh database and returns it with its URL.
-    fn create(dir: &std::path::Path) -> (Self, String) {
+    pub fn create(dir: &std::path::Path) -> (Self, String) {
         match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let name = format!("latchkey_test_{}", uuid::Uuid::new_v4().simple());

@@ -14,6 +14,7 @@ mod devices;
 mod expiry;
 mod malformed;
 mod operations;
+mod processes;
 mod properties;
 mod refresh;
 mod security;
