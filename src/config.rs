@@ -35,6 +35,9 @@ pub struct SettingsArgs {
         hide_env_values = true
     )]
     pub refresh_key: Option<String>,
+    /// Key of the encrypted CSRF cookie (at least 64 bytes); generated under the data dir when unset
+    #[arg(long, env = "LATCHKEY_SESSION_KEY", global = true, hide_env_values = true)]
+    pub session_key: Option<String>,
     /// Public origin, e.g. https://auth.example.com; when set, only this `Origin` may refresh
     #[arg(long, env = "LATCHKEY_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
@@ -239,6 +242,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub access_key: Option<Secret>,
     pub refresh_key: Option<Secret>,
+    pub session_key: Option<Secret>,
     /// Scheme, host and port only, e.g. `https://auth.example.com`.
     pub public_origin: Option<String>,
     pub tokens: TokenSettings,
@@ -277,6 +281,10 @@ impl Config {
 
         let access_key = key(&args.access_key, "LATCHKEY_ACCESS_KEY")?;
         let refresh_key = key(&args.refresh_key, "LATCHKEY_REFRESH_KEY")?;
+        let session_key = key(&args.session_key, "LATCHKEY_SESSION_KEY")?;
+        if session_key.as_ref().is_some_and(|k| k.expose().len() < 64) {
+            return Err(invalid("LATCHKEY_SESSION_KEY", "must be at least 64 bytes"));
+        }
         if let (Some(a), Some(r)) = (&access_key, &refresh_key) {
             if a.expose() == r.expose() {
                 return Err(invalid(
@@ -372,6 +380,7 @@ impl Config {
             data_dir,
             access_key,
             refresh_key,
+            session_key,
             public_origin: origin(&args.public_url)?,
             tokens,
             password_cost,

@@ -65,7 +65,11 @@ impl AppState {
         let access_key = key_material(&config.data_dir, "access.key", config.access_key.as_ref())?;
         let refresh_key =
             key_material(&config.data_dir, "refresh.key", config.refresh_key.as_ref())?;
-        let session_key = Key::from(&key_material(&config.data_dir, "session.key", None)?);
+        let session_key = Key::from(&key_material(
+            &config.data_dir,
+            "session.key",
+            config.session_key.as_ref(),
+        )?);
         let tokens = TokenKeys::new(&access_key, &refresh_key, config.tokens.clone())
             .map_err(|e| StartupError(e.to_string()))?;
         let hasher = Hasher::new(
