@@ -8,6 +8,7 @@ pub mod revocation;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod user_cache;
 
 /// Random bytes from the operating system's CSPRNG (through `ThreadRng`, reseeded from it),
 /// base64url-encoded without padding.

@@ -36,7 +36,12 @@ pub struct SettingsArgs {
     )]
     pub refresh_key: Option<String>,
     /// Key of the encrypted CSRF cookie (at least 64 bytes); generated under the data dir when unset
-    #[arg(long, env = "LATCHKEY_SESSION_KEY", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_SESSION_KEY",
+        global = true,
+        hide_env_values = true
+    )]
     pub session_key: Option<String>,
     /// Public origin, e.g. https://auth.example.com; when set, only this `Origin` may refresh
     #[arg(long, env = "LATCHKEY_PUBLIC_URL", global = true)]

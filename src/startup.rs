@@ -20,6 +20,7 @@ use crate::auth::guard::require_access_token;
 use crate::auth::password::Hasher;
 use crate::auth::revocation::RevokedSessions;
 use crate::auth::tokens::TokenKeys;
+use crate::auth::user_cache::UserCache;
 use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::db::{self, DbPool};
@@ -43,6 +44,7 @@ pub struct AppState {
     pub revoked: RevokedSessions,
     pub session_key: Key,
     pub metrics: Metrics,
+    pub users: UserCache,
 }
 
 /// A start-up failure, said plainly.
@@ -87,6 +89,7 @@ impl AppState {
             revoked: RevokedSessions::default(),
             session_key,
             metrics: Metrics::default(),
+            users: UserCache::default(),
         };
         state
             .poll_revocations()

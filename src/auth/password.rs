@@ -1,7 +1,7 @@
 //! Argon2id for passwords and refresh tokens, with a cap on how many run at once.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use actix_web::web;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -12,12 +12,15 @@ use crate::config::HashCost;
 use crate::domain::Password;
 use crate::error::AppError;
 
-/// Hashes and verifies on the blocking pool. Password work waits for one of a fixed number of
-/// permits, so a flood of sign-ins queues instead of exhausting memory or starving the workers.
+/// Hashes and verifies off the async workers. Password work runs on a fixed set of dedicated,
+/// lower-priority threads (`LATCHKEY_ARGON2_CONCURRENCY` of them), so a flood of sign-ins queues
+/// instead of exhausting memory or starving other requests: only those threads ever hold the
+/// 19 MiB argon2 buffers, and the scheduler prefers the HTTP workers over them. Token hashes are
+/// small and run on the blocking pool under their own cap.
 pub struct Hasher {
     password: Params,
     token: Params,
-    permits: Arc<Semaphore>,
+    password_jobs: Mutex<mpsc::Sender<Job>>,
     token_permits: Arc<Semaphore>,
     /// A hash of a random password, verified when the account does not exist so that an unknown
     /// email costs the same as a wrong password.
@@ -46,7 +49,7 @@ impl Hasher {
         Ok(Self {
             password,
             token: params(token)?,
-            permits: Arc::new(Semaphore::new(concurrency)),
+            password_jobs: Mutex::new(spawn_password_threads(concurrency)),
             // Token hashes are small (256 KiB by default), so more may run at once.
             token_permits: Arc::new(Semaphore::new(concurrency * 4)),
             dummy_hash,
@@ -144,14 +147,22 @@ impl Hasher {
         T: Send + 'static,
     {
         let (in_flight, peak) = (self.in_flight.clone(), self.peak.clone());
-        Self::capped(&self.permits, move || {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
             let result = work();
             in_flight.fetch_sub(1, Ordering::SeqCst);
-            result
-        })
-        .await
+            let _ = answer.send(result);
+        });
+        self.password_jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .map_err(|_| AppError::unexpected("the password threads have stopped"))?;
+        answered
+            .await
+            .map_err(|_| AppError::unexpected("a password thread dropped its job"))?
     }
 
     async fn capped<T, F>(permits: &Semaphore, work: F) -> Result<T, AppError>
@@ -161,6 +172,45 @@ impl Hasher {
     {
         let _permit = permits.acquire().await.map_err(AppError::unexpected)?;
         web::block(work).await.map_err(AppError::unexpected)?
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `count` threads that run password jobs one at a time each; they end when the sender
+/// is dropped.
+fn spawn_password_threads(count: usize) -> mpsc::Sender<Job> {
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for n in 0..count.max(1) {
+        let receiver = receiver.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("latchkey-argon2-{n}"))
+            .spawn(move || {
+                lower_priority();
+                loop {
+                    let job = match receiver.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    };
+                    job();
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a password thread");
+        }
+    }
+    sender
+}
+
+/// Makes the calling thread yield to the HTTP workers (nice 10), so hashing uses spare CPU and a
+/// login storm does not delay other requests.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; on Linux, PRIO_PROCESS with id 0
+    // applies to the calling thread alone.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 

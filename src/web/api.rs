@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::admin::PAGE_SIZE;
 use crate::auth::guard::{AdminUser, BearerRefreshToken, CurrentUser};
-use crate::auth::sessions::{self, IssuedTokens};
+use crate::auth::sessions::{self, IssuedTokens, UserSummary};
 use crate::db;
 use crate::domain::{Email, Password};
 use crate::error::AppError;
@@ -124,16 +124,25 @@ pub struct MeResponse {
     pub session_id: String,
 }
 
-/// `GET /api/me`: the current user and device session.
+/// `GET /api/me`: the current user and device session (from a short-lived cache when it can).
 pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    let id = user.user_id.clone();
-    let account = db::run(&state.pool, move |conn| Ok(UserRow::find(conn, &id)?))
-        .await?
-        .ok_or(AppError::Unauthorized("This account no longer exists."))?;
+    let account = match state.users.get(&user.user_id) {
+        Some(account) => account,
+        None => {
+            let id = user.user_id.clone();
+            let account = db::run(&state.pool, move |conn| Ok(UserRow::find(conn, &id)?))
+                .await?
+                .filter(|u| !u.is_disabled())
+                .ok_or(AppError::Unauthorized("This account no longer exists."))?;
+            let summary = UserSummary::from(&account);
+            state.users.put(summary.clone());
+            summary
+        }
+    };
     Ok(no_store(HttpResponse::Ok().json(MeResponse {
         id: account.id,
         email: account.email,
-        role: account.role,
+        role: user.role,
         session_id: user.session_id,
     })))
 }
