@@ -4,8 +4,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use actix_web::web;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::cell::RefCell;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::Engine;
+use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use crate::config::HashCost;
@@ -42,10 +46,9 @@ fn argon2id(params: &Params) -> Argon2<'static> {
 impl Hasher {
     pub fn new(password: HashCost, token: HashCost, concurrency: usize) -> Result<Self, AppError> {
         let password = params(password)?;
-        let dummy_hash = argon2id(&password)
-            .hash_password(super::random_token(16).as_bytes())
-            .map_err(AppError::unexpected)?
-            .to_string();
+        let dummy_hash = hash_secret(&password, super::random_token(16).as_bytes())?;
+        // Do not keep 19 MiB on the thread that builds the state.
+        BLOCKS.with(|blocks| *blocks.borrow_mut() = Vec::new());
         Ok(Self {
             password,
             token: params(token)?,
@@ -92,7 +95,7 @@ impl Hasher {
     /// Whether a stored password hash is weaker than the configured parameters (or not argon2id),
     /// so it should be recomputed at the next successful sign-in.
     pub fn needs_rehash(&self, stored: &str) -> bool {
-        let Ok(phc) = argon2::password_hash::phc::PasswordHash::new(stored) else {
+        let Ok(phc) = PasswordHash::new(stored) else {
             return true;
         };
         if phc.algorithm.as_str() != "argon2id" {
@@ -116,10 +119,7 @@ impl Hasher {
     /// Hashes a refresh token with the token profile (see `Config::token_cost`). Synchronous: call
     /// it on the blocking pool.
     pub fn hash_token(&self, token: &str) -> Result<String, AppError> {
-        argon2id(&self.token)
-            .hash_password(token.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(AppError::unexpected)
+        hash_secret(&self.token, token.as_bytes())
     }
 
     /// Whether `token` matches a stored token hash. Synchronous: call it on the blocking pool.
@@ -215,17 +215,71 @@ fn lower_priority() {
 }
 
 fn hash_with(params: &Params, password: &Password) -> Result<String, AppError> {
-    argon2id(params)
-        .hash_password(password.expose().as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(AppError::unexpected)
+    hash_secret(params, password.expose().as_bytes())
+}
+
+std::thread_local! {
+    /// This thread's argon2 working memory, kept between hashes: allocating (and page-faulting)
+    /// 19 MiB per sign-in would cost as much as a third of the hash itself.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs argon2id into `out` with this thread's reusable memory.
+fn argon2_into(
+    params: &Params,
+    secret: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    BLOCKS.with(|blocks| {
+        let mut blocks = blocks.borrow_mut();
+        let needed = params.block_count();
+        if blocks.len() != needed {
+            blocks.clear();
+            blocks.shrink_to_fit();
+            blocks.resize(needed, Block::default());
+        }
+        argon2id(params).hash_password_into_with_memory(secret, salt, out, &mut blocks[..])
+    })
+}
+
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) of `secret` with a fresh 16-byte salt.
+fn hash_secret(params: &Params, secret: &[u8]) -> Result<String, AppError> {
+    let mut salt = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+    let mut out = [0u8; 32];
+    argon2_into(params, secret, &salt, &mut out).map_err(AppError::unexpected)?;
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        b64.encode(salt),
+        b64.encode(out)
+    ))
 }
 
 /// Verifies with the parameters stored in the PHC string; a malformed hash never matches.
 fn verify(secret: &str, stored: &str) -> bool {
-    Argon2::default()
-        .verify_password(secret.as_bytes(), stored)
-        .is_ok()
+    let Ok(phc) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+        return false;
+    };
+    if phc.algorithm.as_str() != "argon2id" || phc.version.is_some_and(|v| v != 0x13) {
+        return false;
+    }
+    let Ok(params) = Params::try_from(&phc) else {
+        return false;
+    };
+    let expected = expected.as_bytes();
+    let mut out = vec![0u8; expected.len()];
+    match argon2_into(&params, secret.as_bytes(), salt.as_ref(), &mut out) {
+        Ok(()) => bool::from(out.as_slice().ct_eq(expected)),
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -260,6 +314,26 @@ mod tests {
         let password = Password::for_signin("anything".into()).unwrap();
         assert!(!hasher.verify_password(&password, None).await.unwrap());
         assert_eq!(hasher.password_verifications(), 1);
+    }
+
+    #[test]
+    fn our_phc_strings_and_the_argon2_crates_verify_each_other() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let params = Params::new(256, 2, 1, None).unwrap();
+        let theirs = argon2id(&params)
+            .hash_password(b"a secret")
+            .unwrap()
+            .to_string();
+        assert!(verify("a secret", &theirs));
+        assert!(!verify("another", &theirs));
+        let ours = hash_secret(&params, b"a secret").unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=256,t=2,p=1$"), "{ours}");
+        assert!(argon2id(&params)
+            .verify_password(b"a secret", ours.as_str())
+            .is_ok());
+        assert!(argon2id(&params)
+            .verify_password(b"another", ours.as_str())
+            .is_err());
     }
 
     #[test]
