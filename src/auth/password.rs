@@ -189,9 +189,21 @@ fn spawn_password_threads(count: usize) -> mpsc::Sender<Job> {
             .spawn(move || {
                 lower_priority();
                 loop {
-                    let job = match receiver.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                    let next = receiver
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .try_recv();
+                    let job = match next {
                         Ok(job) => job,
-                        Err(_) => break,
+                        Err(mpsc::TryRecvError::Empty) => {
+                            // Idle: give the working memory back until the next sign-in.
+                            BLOCKS.with(|blocks| *blocks.borrow_mut() = Vec::new());
+                            match receiver.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                                Ok(job) => job,
+                                Err(_) => break,
+                            }
+                        }
+                        Err(mpsc::TryRecvError::Disconnected) => break,
                     };
                     job();
                 }
@@ -219,8 +231,9 @@ fn hash_with(params: &Params, password: &Password) -> Result<String, AppError> {
 }
 
 std::thread_local! {
-    /// This thread's argon2 working memory, kept between hashes: allocating (and page-faulting)
-    /// 19 MiB per sign-in would cost as much as a third of the hash itself.
+    /// This thread's argon2 working memory, kept between hashes while sign-ins are queued:
+    /// allocating (and page-faulting) 19 MiB per sign-in would cost as much as a third of the
+    /// hash itself. Hashing threads release it when their queue drains.
     static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
