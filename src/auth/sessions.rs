@@ -295,21 +295,21 @@ pub async fn sign_in(
     } else {
         None
     };
-    let (user_id, account_key) = (user.id.clone(), throttle::account_key(email.as_str()));
-    db::run(&state.pool, move |conn| {
-        ThrottleRow::clear(conn, &account_key)?;
-        if let Some(hash) = rehashed {
-            UserRow::set_password_hash(conn, &user_id, &hash, now)?;
-        }
-        Ok(())
-    })
-    .await?;
+    let account_key = throttle::account_key(email.as_str());
+    // Only an account with counted failures has a counter to clear.
+    let clear_failures = counted.iter().any(|row| row.key == account_key);
     let prepared = prepare_session(state, &user.id).await?;
     let refresh = issued_refresh(&prepared);
     let session_id = prepared.id.clone();
     let user_id = user.id.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction::<_, AppError, _>(|conn| {
+            if clear_failures {
+                ThrottleRow::clear(conn, &account_key)?;
+            }
+            if let Some(hash) = &rehashed {
+                UserRow::set_password_hash(conn, &user_id, hash, now)?;
+            }
             prepared.insert(conn, &user_id, &meta)?;
             AuditEvent {
                 kind: AuditKind::SignInSuccess,
