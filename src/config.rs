@@ -571,6 +571,21 @@ mod tests {
                 },
                 "LATCHKEY_TRUSTED_PROXIES",
             ),
+            (
+                SettingsArgs {
+                    session_key: Some("s".repeat(40)),
+                    ..Default::default()
+                },
+                "LATCHKEY_SESSION_KEY",
+            ),
+            (
+                SettingsArgs {
+                    log_format: None,
+                    throttle_max_delay: Some("1s".into()),
+                    ..Default::default()
+                },
+                "LATCHKEY_THROTTLE_MAX_DELAY",
+            ),
         ] {
             assert_eq!(Config::from_args(&args).unwrap_err().name, name);
         }
