@@ -18,6 +18,12 @@ pub enum AdminOutcome {
     Created,
 }
 
+/// What `create_admin` will write once it has what it needs.
+enum Plan {
+    Promote(String),
+    Create { id: String, hash: String },
+}
+
 /// Promotes the account with this email to admin, or creates it as an admin with the password
 /// that `ask_password` supplies (asked only when the account does not exist).
 pub fn create_admin(
@@ -25,55 +31,67 @@ pub fn create_admin(
     email: &Email,
     ask_password: impl FnOnce() -> Result<Password, String>,
 ) -> Result<AdminOutcome, String> {
-    let mut conn = state.pool.get().map_err(|e| format!("database: {e}"))?;
-    let now = state.clock.now();
-    let meta = RequestMeta {
-        ip: None,
-        user_agent: Some("latchkey create-admin".into()),
-    };
-    let existing = UserRow::find_by_email(&mut conn, email.as_str()).map_err(|e| e.to_string())?;
-    let (user_id, outcome) = match existing {
-        Some(user) if user.is_admin() => return Ok(AdminOutcome::AlreadyAdmin),
-        Some(user) => {
-            UserRow::set_role(&mut conn, &user.id, ROLE_ADMIN, now).map_err(|e| e.to_string())?;
-            (user.id, AdminOutcome::Promoted)
-        }
+    let connect = || state.pool.get().map_err(|e| format!("database: {e}"));
+    let existing =
+        UserRow::find_by_email(&mut *connect()?, email.as_str()).map_err(|e| e.to_string())?;
+    if existing.as_ref().is_some_and(UserRow::is_admin) {
+        return Ok(AdminOutcome::AlreadyAdmin);
+    }
+    // The prompt and the hash happen before a connection is taken again: none is held meanwhile.
+    let plan = match existing {
+        Some(user) => Plan::Promote(user.id),
         None => {
             let password = ask_password()?;
             let hash = state
                 .hasher
                 .hash_password_blocking(&password)
                 .map_err(|e| e.to_string())?;
-            let id = uuid::Uuid::new_v4().to_string();
-            conn.transaction::<_, AppError, _>(|conn| {
-                UserRow::insert(
-                    conn,
-                    &NewUser {
-                        id: &id,
-                        email: email.as_str(),
-                        password_hash: &hash,
-                        role: ROLE_ADMIN,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )
-            })
-            .map_err(|e| e.to_string())?;
-            (id, AdminOutcome::Created)
+            Plan::Create {
+                id: uuid::Uuid::new_v4().to_string(),
+                hash,
+            }
         }
     };
-    AuditEvent {
-        kind: AuditKind::AdminCreated,
-        user_id: Some(&user_id),
-        session_id: None,
-        detail: Some(match outcome {
-            AdminOutcome::Created => "created",
-            _ => "promoted",
-        }),
-    }
-    .record(&mut conn, &meta, now)
-    .map_err(|e| e.to_string())?;
-    Ok(outcome)
+    let now = state.clock.now();
+    let meta = RequestMeta {
+        ip: None,
+        user_agent: Some("latchkey create-admin".into()),
+    };
+    connect()?
+        .transaction::<_, AppError, _>(|conn| {
+            let (user_id, outcome) = match &plan {
+                Plan::Promote(id) => {
+                    UserRow::set_role(conn, id, ROLE_ADMIN, now)?;
+                    (id.clone(), AdminOutcome::Promoted)
+                }
+                Plan::Create { id, hash } => {
+                    UserRow::insert(
+                        conn,
+                        &NewUser {
+                            id,
+                            email: email.as_str(),
+                            password_hash: hash,
+                            role: ROLE_ADMIN,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )?;
+                    (id.clone(), AdminOutcome::Created)
+                }
+            };
+            AuditEvent {
+                kind: AuditKind::AdminCreated,
+                user_id: Some(&user_id),
+                session_id: None,
+                detail: Some(match outcome {
+                    AdminOutcome::Created => "created",
+                    _ => "promoted",
+                }),
+            }
+            .record(conn, &meta, now)?;
+            Ok(outcome)
+        })
+        .map_err(|e| e.to_string())
 }
 
 /// Disables an account and revokes every session of it, in one transaction; `actor` is the admin

@@ -24,7 +24,7 @@ use crate::error::AppError;
 pub struct Hasher {
     password: Params,
     token: Params,
-    password_jobs: Mutex<mpsc::Sender<Job>>,
+    password_jobs: mpsc::Sender<Job>,
     token_permits: Arc<Semaphore>,
     /// A hash of a random password, verified when the account does not exist so that an unknown
     /// email costs the same as a wrong password.
@@ -52,7 +52,7 @@ impl Hasher {
         Ok(Self {
             password,
             token: params(token)?,
-            password_jobs: Mutex::new(spawn_password_threads(concurrency)),
+            password_jobs: spawn_password_threads(concurrency),
             // Token hashes are small (256 KiB by default), so more may run at once.
             token_permits: Arc::new(Semaphore::new(concurrency * 4)),
             dummy_hash,
@@ -156,8 +156,6 @@ impl Hasher {
             let _ = answer.send(result);
         });
         self.password_jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .send(job)
             .map_err(|_| AppError::unexpected("the password threads have stopped"))?;
         answered

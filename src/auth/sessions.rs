@@ -336,15 +336,48 @@ const ENDED: &str = "This session has ended. Sign in again.";
 
 /// Which stored hash a presented refresh token matched.
 enum Presented {
-    /// The current token: rotated to `next`, whose hash is `next_hash`.
-    Current {
-        next: RefreshToken,
-        next_hash: String,
-    },
+    /// The current token, with its successor and the successor's hash when one was asked for.
+    Current(Option<(RefreshToken, String)>),
     /// The token just before the current one.
     Previous,
     /// An older token, or none of this session's.
     Stale,
+}
+
+/// Compares `token` with the session's current and previous hashes on the blocking pool; when
+/// it is the current one and `successor` is given, also hashes the successor there.
+async fn match_token(
+    state: &web::Data<AppState>,
+    token: &str,
+    session: &SessionRow,
+    successor: Option<RefreshToken>,
+) -> Result<Presented, AppError> {
+    let hashing = state.clone();
+    let (presented, current, previous) = (
+        token.to_owned(),
+        session.token_hash.clone(),
+        session.previous_token_hash.clone(),
+    );
+    state
+        .hasher
+        .run_token_work(move || {
+            let hasher = &hashing.hasher;
+            if hasher.verify_token(&presented, &current) {
+                let next = match successor {
+                    Some(next) => {
+                        let hash = hasher.hash_token(next.expose())?;
+                        Some((next, hash))
+                    }
+                    None => None,
+                };
+                Ok(Presented::Current(next))
+            } else if previous.is_some_and(|p| hasher.verify_token(&presented, &p)) {
+                Ok(Presented::Previous)
+            } else {
+                Ok(Presented::Stale)
+            }
+        })
+        .await
 }
 
 /// Exchanges a refresh token for a new access token, rotating the refresh token. The previous
@@ -396,32 +429,13 @@ pub async fn refresh(
     let next = state
         .tokens
         .issue_refresh(&user.id, &session.id, now, idle_expires_at)?;
-    let hashing = state.clone();
-    let (presented_token, current, previous) = (
-        token.to_owned(),
-        session.token_hash.clone(),
-        session.previous_token_hash.clone(),
-    );
-    let presented = state
-        .hasher
-        .run_token_work(move || {
-            let hasher = &hashing.hasher;
-            if hasher.verify_token(&presented_token, &current) {
-                let next_hash = hasher.hash_token(next.expose())?;
-                Ok(Presented::Current { next, next_hash })
-            } else if previous.is_some_and(|p| hasher.verify_token(&presented_token, &p)) {
-                Ok(Presented::Previous)
-            } else {
-                Ok(Presented::Stale)
-            }
-        })
-        .await?;
+    let presented = match_token(state, token, &session, Some(next)).await?;
 
     let within_grace = |rotated_at: Option<NaiveDateTime>| {
         rotated_at.is_some_and(|at| now - at <= settings.refresh_grace)
     };
     match presented {
-        Presented::Current { next, next_hash } => {
+        Presented::Current(Some((next, next_hash))) => {
             let (sid, expected) = (session.id.clone(), session.token_hash.clone());
             let won = db::run(&state.pool, move |conn| {
                 Ok(SessionRow::rotate(
@@ -463,6 +477,7 @@ pub async fn refresh(
         Presented::Previous if within_grace(session.rotated_at) => {
             grace(state, &user, &session, meta).await
         }
+        Presented::Current(None) => Err(AppError::unexpected("no successor token was prepared")),
         Presented::Previous | Presented::Stale => reuse(state, &session, meta).await,
     }
 }
@@ -557,20 +572,10 @@ async fn session_of_refresh_token(
     else {
         return Ok(None);
     };
-    let hashing = state.clone();
-    let (presented, current, previous) = (
-        token.to_owned(),
-        session.token_hash.clone(),
-        session.previous_token_hash.clone(),
-    );
-    let belongs = state
-        .hasher
-        .run_token_work(move || {
-            let hasher = &hashing.hasher;
-            Ok(hasher.verify_token(&presented, &current)
-                || previous.is_some_and(|p| hasher.verify_token(&presented, &p)))
-        })
-        .await?;
+    let belongs = match match_token(state, token, &session, None).await? {
+        Presented::Current(_) | Presented::Previous => true,
+        Presented::Stale => false,
+    };
     Ok(belongs.then_some(session))
 }
 

@@ -173,27 +173,19 @@ impl SessionRow {
         reason: RevokeReason,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        let mut target = sessions::table
+        let live = sessions::table
             .filter(sessions::id.eq(id))
-            .filter(sessions::revoked_at.is_null())
-            .into_boxed();
-        if let Some(owner) = owner {
-            target = target.filter(sessions::user_id.eq(owner.to_owned()));
-        }
-        let ids: Vec<String> = target.select(sessions::id).load(conn)?;
-        if ids.is_empty() {
-            return Ok(false);
-        }
-        let updated = diesel::update(
-            sessions::table
-                .filter(sessions::id.eq_any(ids))
-                .filter(sessions::revoked_at.is_null()),
-        )
-        .set((
+            .filter(sessions::revoked_at.is_null());
+        let ended = (
             sessions::revoked_at.eq(now),
             sessions::revoked_reason.eq(reason.as_str()),
-        ))
-        .execute(conn)?;
+        );
+        let updated = match owner {
+            Some(owner) => diesel::update(live.filter(sessions::user_id.eq(owner)))
+                .set(ended)
+                .execute(conn)?,
+            None => diesel::update(live).set(ended).execute(conn)?,
+        };
         Ok(updated > 0)
     }
 
