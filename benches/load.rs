@@ -219,14 +219,38 @@ impl Outcome {
     }
 }
 
-/// Runs `users` virtual users for `seconds`, each with its own connection and step function.
-fn run(server: &Server, seconds: f64, steps: Vec<Step>) -> Outcome {
+/// The server's CPU time and peak memory over one scenario.
+struct Measurement<'a> {
+    server: &'a Server,
+    cpu_before: f64,
+}
+
+impl Server {
+    fn measure(&self) -> Measurement<'_> {
+        self.reset_peak();
+        Measurement {
+            server: self,
+            cpu_before: self.cpu_seconds(),
+        }
+    }
+}
+
+impl Measurement<'_> {
+    fn finish(self, outcome: &mut Outcome) {
+        outcome.cpu = self.server.cpu_seconds() - self.cpu_before;
+        outcome.rss_mb = self.server.peak_rss_mb();
+    }
+}
+
+/// Runs one virtual user per step function for `seconds` against `addr`, each with its own
+/// connection; with `measured`, records that server's CPU and peak memory over the run.
+fn run(addr: &str, measured: Option<&Server>, seconds: f64, steps: Vec<Step>) -> Outcome {
     let stop = Arc::new(AtomicBool::new(false));
     let barrier = Arc::new(Barrier::new(steps.len() + 1));
     let handles: Vec<_> = steps
         .into_iter()
         .map(|mut step| {
-            let (stop, barrier, addr) = (stop.clone(), barrier.clone(), server.addr.clone());
+            let (stop, barrier, addr) = (stop.clone(), barrier.clone(), addr.to_owned());
             std::thread::spawn(move || {
                 let mut conn = Conn::open(&addr);
                 let (mut latencies, mut errors) = (Vec::new(), 0u64);
@@ -245,8 +269,7 @@ fn run(server: &Server, seconds: f64, steps: Vec<Step>) -> Outcome {
             })
         })
         .collect();
-    server.reset_peak();
-    let cpu_before = server.cpu_seconds();
+    let measurement = measured.map(Server::measure);
     barrier.wait();
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs_f64(seconds));
@@ -258,8 +281,9 @@ fn run(server: &Server, seconds: f64, steps: Vec<Step>) -> Outcome {
         outcome.errors += errors;
     }
     outcome.seconds = started.elapsed().as_secs_f64();
-    outcome.cpu = server.cpu_seconds() - cpu_before;
-    outcome.rss_mb = server.peak_rss_mb();
+    if let Some(measurement) = measurement {
+        measurement.finish(&mut outcome);
+    }
     outcome
 }
 
@@ -445,7 +469,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut scenario = |name: &str, steps: Vec<Step>| {
         eprintln!("  running: {name}");
-        let outcome = run(&server, seconds, steps);
+        let outcome = run(&server.addr, Some(&server), seconds, steps);
         rows.push(Row {
             name: name.to_owned(),
             outcome,
@@ -489,22 +513,14 @@ fn main() {
     // 8: guarded requests while sign-ins saturate argon2 on every core.
     eprintln!("  running: 8 guarded during a sign-in storm");
     let storm: Vec<Step> = (0..CONCURRENCY).map(|_| sign_in_step()).collect();
-    let storm_server = Server {
-        child: Command::new("true").spawn().unwrap(),
-        addr: server.addr.clone(),
-        clk_tck: server.clk_tck,
-    };
-    let storm_thread = std::thread::spawn(move || {
-        let outcome = run(&storm_server, seconds + 1.0, storm);
-        drop(storm_server);
-        outcome
-    });
-    std::thread::sleep(Duration::from_millis(500));
     let guarded: Vec<Step> = (0..4)
         .map(|_| get("/api/me", Some(access.clone()), 200))
         .collect();
-    let during = run(&server, seconds, guarded);
-    let _ = storm_thread.join();
+    let during = std::thread::scope(|scope| {
+        scope.spawn(|| run(&server.addr, None, seconds + 1.0, storm));
+        std::thread::sleep(Duration::from_millis(500));
+        run(&server.addr, Some(&server), seconds, guarded)
+    });
     rows.push(Row {
         name: "8 guarded during sign-in storm (4 users)".into(),
         outcome: during,
@@ -512,8 +528,7 @@ fn main() {
 
     // 9: 500 sign-ins at once; peak memory.
     eprintln!("  running: 9 500 simultaneous sign-ins");
-    server.reset_peak();
-    let cpu_before = server.cpu_seconds();
+    let measurement = server.measure();
     let barrier = Arc::new(Barrier::new(500));
     let started = Instant::now();
     let handles: Vec<_> = (0..500)
@@ -538,8 +553,7 @@ fn main() {
         }
     }
     burst.seconds = started.elapsed().as_secs_f64();
-    burst.cpu = server.cpu_seconds() - cpu_before;
-    burst.rss_mb = server.peak_rss_mb();
+    measurement.finish(&mut burst);
     rows.push(Row {
         name: "9 500 sign-ins at once".into(),
         outcome: burst,
