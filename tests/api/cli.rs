@@ -1,9 +1,10 @@
 //! The `latchkey` binary itself: settings errors, migrate, create-admin, serve and shutdown.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::processes::http;
 
 fn latchkey(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
@@ -14,6 +15,35 @@ fn latchkey(dir: &std::path::Path) -> Command {
         .env("LATCHKEY_PASSWORD_T_COST", "1")
         .env("RUST_LOG", "warn");
     command
+}
+
+/// Starts `latchkey` serving on an ephemeral port and returns it with the address it printed.
+fn serving(command: &mut Command) -> (std::process::Child, String) {
+    let mut child = command
+        .env("LATCHKEY_ADDR", "127.0.0.1:0")
+        .env("LATCHKEY_WORKERS", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+fn sigterm(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 #[test]
@@ -77,36 +107,12 @@ fn create_admin_takes_the_password_from_the_environment() {
 #[test]
 fn serve_prints_its_url_answers_health_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = latchkey(dir.path())
-        .env("LATCHKEY_ADDR", "127.0.0.1:0")
-        .env("LATCHKEY_WORKERS", "1")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let (mut child, addr) = serving(&mut latchkey(dir.path()));
 
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let answer = http(&addr, "GET", "/healthz", &[], None).expect("an answer");
+    assert_eq!(answer.status, 200, "{}", answer.body);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sigterm(&child);
     let started = Instant::now();
     let exit = loop {
         if let Some(exit) = child.try_wait().unwrap() {
@@ -159,43 +165,21 @@ fn disable_user_and_enable_user_work_by_email_and_refuse_unknown_accounts() {
 #[test]
 fn json_logs_carry_the_request_id_on_every_request_line() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = latchkey(dir.path())
-        .env("LATCHKEY_ADDR", "127.0.0.1:0")
-        .env("LATCHKEY_WORKERS", "1")
-        .env("LATCHKEY_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .write_all(b"GET /api/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let (child, addr) = serving(
+        latchkey(dir.path())
+            .env("LATCHKEY_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped()),
+    );
+    let answer = http(&addr, "GET", "/api/me", &[], None).expect("an answer");
     let request_id = answer
+        .headers
         .lines()
         .find_map(|l| l.strip_prefix("x-request-id: "))
         .expect("a request id header")
         .trim()
         .to_owned();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     let output = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&output.stderr);
     let answered: Vec<serde_json::Value> = logs
