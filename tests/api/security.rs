@@ -1090,3 +1090,84 @@ async fn sec_23_security_events_are_audited_with_ip_and_user_agent_and_no_secret
 
 // 24 ────────────────────────────────────────────────────────────────────────────────────────────
 // The bad-input corpus, run against every route, is in corpus.rs (`sec_24_…`).
+
+#[actix_web::test]
+async fn sec_18_stale_throttle_counters_are_forgotten() {
+    let app = TestApp::spawn().await;
+    app.api_signin("nobody@example.com", "not the password")
+        .await;
+    assert_eq!(
+        app.count("sign_in_throttles"),
+        2,
+        "one for the account, one for the address"
+    );
+
+    assert_eq!(
+        app.state.forget_stale_throttles().unwrap(),
+        0,
+        "fresh counters stay"
+    );
+    app.clock.advance(TimeDelta::minutes(16));
+    assert_eq!(app.state.forget_stale_throttles().unwrap(), 2);
+    assert_eq!(app.count("sign_in_throttles"), 0);
+}
+
+#[actix_web::test]
+async fn sec_18_a_malformed_forwarded_hop_is_not_believed() {
+    let app = TestApp::spawn_with(|s| s.trusted_proxies = Some("127.0.0.1".into())).await;
+    app.call(
+        TestRequest::post()
+            .uri("/api/auth/signin")
+            .insert_header(("x-forwarded-for", "203.0.113.5, not-an-ip"))
+            .set_json(json!({"email": "x@example.com", "password": "nope-nope"})),
+    )
+    .await;
+    let failures = app.audit("signin_failure");
+    assert_eq!(
+        failures[0].ip.as_deref(),
+        Some("127.0.0.1"),
+        "falls back to the proxy itself"
+    );
+}
+
+#[actix_web::test]
+async fn sec_15_an_admin_cannot_disable_their_own_account() {
+    let app = TestApp::spawn().await;
+    let admin = crate::admin_pages::admin_token(&app).await;
+    let own_id = claims_of(&admin)["sub"].as_str().unwrap().to_owned();
+
+    let resp = app
+        .post_form_bearer(
+            &format!("/fragments/admin/users/{own_id}/disable"),
+            &admin,
+            &[],
+        )
+        .await;
+
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST);
+    assert!(resp.text().contains("cannot disable your own account"));
+    assert_eq!(me_status(&app, &admin).await, StatusCode::OK);
+    assert!(app.audit("user_disabled").is_empty());
+}
+
+#[actix_web::test]
+async fn sec_17_a_form_from_one_instance_posts_to_another_that_shares_the_session_key() {
+    let a = TestApp::spawn_with(|s| s.session_key = Some("k".repeat(64))).await;
+    let b = a.another_instance().await;
+    a.api_user("ada@example.com").await;
+    let page = a.call(TestRequest::get().uri("/login")).await;
+    let cookie = page
+        .set_cookie("__Host-latchkey_csrf")
+        .expect("CSRF cookie");
+    let token = crate::helpers::csrf_in(&page.text()).unwrap();
+
+    let resp = b
+        .call(TestRequest::post().uri("/login").cookie(cookie).set_form([
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ]))
+        .await;
+
+    resp.assert_redirect_to("/account");
+}
