@@ -68,10 +68,12 @@ pub struct SessionsQuery {
 }
 
 impl SessionsQuery {
-    fn page(&self) -> i64 {
-        i64::from(self.page.unwrap_or(1).clamp(1, 1_000_000))
+    /// The page asked for, from 1.
+    pub fn page(&self) -> i64 {
+        page_number(self.page)
     }
-    fn search(&self) -> Option<String> {
+    /// The email search, normalised, or `None` for all.
+    pub fn search(&self) -> Option<String> {
         self.email
             .as_deref()
             .map(|e| e.trim().to_lowercase())
@@ -106,6 +108,11 @@ impl AdminSessionsFragment {
     pub fn page_link(&self, page: i64) -> String {
         page_link("/admin/sessions", page, &[("email", &self.search)])
     }
+}
+
+/// A page number from a query, from 1 (and not so large that its offset overflows).
+fn page_number(page: Option<u32>) -> i64 {
+    i64::from(page.unwrap_or(1).clamp(1, 1_000_000))
 }
 
 /// `path?page=N` plus the non-empty filters, so paging keeps the search.
@@ -352,7 +359,7 @@ pub async fn audit_fragment(
         .as_deref()
         .map(|e| e.trim().to_lowercase())
         .filter(|e| !e.is_empty());
-    let page = i64::from(query.page.unwrap_or(1).clamp(1, 1_000_000));
+    let page = page_number(query.page);
     let filter_email = email.clone();
     let found = db::run(&state.pool, move |conn| {
         let user_id = match &filter_email {

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use super::admin::PAGE_SIZE;
+use super::admin::{SessionsQuery, PAGE_SIZE};
 use crate::auth::guard::{AdminUser, BearerRefreshToken, CurrentUser};
 use crate::auth::sessions::{self, IssuedTokens, UserSummary};
 use crate::db;
@@ -217,28 +217,22 @@ pub async fn revoke_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Paging of admin lists.
-#[derive(Deserialize)]
-pub struct PageQuery {
-    #[serde(default = "first_page")]
-    page: u32,
-}
-
-fn first_page() -> u32 {
-    1
-}
-
-/// `GET /api/admin/sessions?page=N`: every active session of every user (admins only).
+/// `GET /api/admin/sessions?page=N&email=…`: every active session of every user, or of those
+/// whose email contains the search (admins only); the same paging as the admin page.
 pub async fn admin_list_sessions(
     state: web::Data<AppState>,
     admin: AdminUser,
-    query: web::Query<PageQuery>,
+    query: web::Query<SessionsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let offset = i64::from(query.page.max(1) - 1) * PAGE_SIZE;
+    let (offset, search) = ((query.page() - 1) * PAGE_SIZE, query.search());
     let rows = db::run(&state.pool, move |conn| {
         Ok(SessionRow::search_active(
-            conn, now, None, PAGE_SIZE, offset,
+            conn,
+            now,
+            search.as_deref(),
+            PAGE_SIZE,
+            offset,
         )?)
     })
     .await?;

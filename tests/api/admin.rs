@@ -69,6 +69,16 @@ async fn admin_routes_answer_403_to_users_and_serve_admins() {
         .find(|s| s["email"] == "ada@example.com")
         .expect("every user's sessions are listed");
     let ada_sid = ada["id"].as_str().unwrap();
+    let searched = app
+        .get_bearer("/api/admin/sessions?email=ADA", admin_access)
+        .await
+        .json();
+    assert_eq!(
+        searched.as_array().unwrap().len(),
+        1,
+        "search by email: {searched}"
+    );
+    assert_eq!(searched[0]["email"], "ada@example.com");
 
     let resp = app
         .delete_bearer(&format!("/api/admin/sessions/{ada_sid}"), admin_access)
