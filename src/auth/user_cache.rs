@@ -34,11 +34,4 @@ impl UserCache {
         }
         entries.insert(user.id.clone(), (user, Instant::now()));
     }
-
-    pub fn forget(&self, user_id: &str) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(user_id);
-    }
 }
