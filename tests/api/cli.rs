@@ -1,10 +1,9 @@
 //! The `latchkey` binary itself: settings errors, migrate, create-admin, serve and shutdown.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::processes::http;
+use crate::processes::{http, served_address};
 
 fn latchkey(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
@@ -25,16 +24,7 @@ fn serving(command: &mut Command) -> (std::process::Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let addr = served_address(&mut child);
     (child, addr)
 }
 

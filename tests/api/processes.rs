@@ -87,6 +87,20 @@ fn dechunk(mut rest: &str) -> String {
     out
 }
 
+/// The address a starting `latchkey serve` prints on its first line of standard output (which
+/// must be piped).
+pub fn served_address(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout piped"))
+        .read_line(&mut line)
+        .unwrap();
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
+        .to_owned()
+}
+
 /// A `latchkey` server process.
 pub struct Server {
     pub addr: String,
@@ -114,16 +128,7 @@ impl Server {
             command.env(name, value);
         }
         let mut child = command.spawn().expect("start latchkey");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
-            .to_owned();
+        let addr = served_address(&mut child);
         Server { addr, child }
     }
 
